@@ -1,0 +1,3 @@
+from cuntao.cli import main
+
+main()

@@ -1,0 +1,40 @@
+"""API authentication: per-user tokens for devices, sessions for the pages."""
+
+from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
+from ninja.security import HttpBearer, SessionAuth
+
+from cuntao.core.models import ApiToken, hash_token
+from cuntao.core.scope import scope_for_request
+
+# Refresh last_used_at at most this often, so a busy device does not write every call.
+LAST_USED_RESOLUTION_SECONDS = 300
+
+
+class TokenAuth(HttpBearer):
+    """`Authorization: Bearer ct_…`: a live token of an active user."""
+
+    openapi_description = "A personal API token made at POST /api/v1/tokens."
+
+    def authenticate(self, request, token):
+        row = (ApiToken.objects.select_related("user")
+               .filter(key_hash=hash_token(token), revoked_at__isnull=True, user__is_active=True).first())
+        if row is None:
+            return None
+        now = timezone.now()
+        if row.last_used_at is None or (now - row.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
+            ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
+        request.user = row.user
+        request.scope = SimpleLazyObject(lambda: scope_for_request(request))
+        return row.user
+
+
+class SessionAuthWithScope(SessionAuth):
+    """The browser's session (CSRF-checked on writes), as the pages use it."""
+
+    def authenticate(self, request, key):
+        user = super().authenticate(request, key)
+        return user
+
+
+api_auth = [TokenAuth(), SessionAuthWithScope()]

@@ -1,0 +1,38 @@
+"""Domain errors that services raise and every interface turns into a 4xx.
+
+Field-level problems are Django ValidationErrors (a dict of field -> messages), so forms
+and the API show them next to the field; everything else is a DomainError.
+"""
+
+from django.http import Http404
+
+
+class DomainError(Exception):
+    """A business rule refused the action; nothing was changed."""
+
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message, *, code: str | None = None, fields: dict | None = None):
+        super().__init__(str(message))
+        self.message = message
+        if code:
+            self.code = code
+        self.fields = fields or {}
+
+
+class NotFound(DomainError, Http404):
+    """The object does not exist, or lies outside the caller's scope (never say which).
+
+    Also an Http404, so a page that lets it escape answers 404 like any missing page.
+    """
+
+    status = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    """The object is not in a state that allows the action."""
+
+    status = 409
+    code = "conflict"

@@ -1,0 +1,95 @@
+"""Idempotency-Key for creating requests: a retry gets the first response again.
+
+Station networks drop connections mid-request; a partner's phone then sends the same
+request again. The record of the first response is written in the same transaction as
+the business change, so the change and its record commit together or not at all. Two
+concurrent requests with one key meet at the unique (user, key) index: the second
+waits for the first to commit, then answers with the first one's response.
+"""
+
+import hashlib
+import json
+from collections.abc import Callable
+
+from django.db import IntegrityError, transaction
+from django.http import JsonResponse
+from django.utils.translation import gettext as _
+
+from cuntao.core.errors import Conflict, DomainError
+from cuntao.core.models import IdempotencyRecord
+
+MAX_KEY_LENGTH = 255
+
+
+class IdempotencyKeyReused(DomainError):
+    status = 422
+    code = "idempotency_key_reused"
+
+
+def request_fingerprint(request) -> str:
+    """Hash of what makes two requests 'the same': method, path and body."""
+    body = request.body or b""
+    try:
+        body = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except (ValueError, UnicodeDecodeError):
+        pass  # not JSON: compare the raw bytes
+    digest = hashlib.sha256()
+    for part in (request.method.encode(), request.path.encode(), body):
+        digest.update(part)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def idempotent_create(request, *, key: str | None, create: Callable[[], tuple[int, dict]],
+                      secret_fields: tuple[str, ...] = ()) -> JsonResponse:
+    """Run create() once per (user, key) and answer every repeat with its response.
+
+    create() returns (status, JSON body) and raises on refusal; a refusal stores
+    nothing, so a corrected retry with the same key can still succeed. secret_fields
+    are answered once and stored as null: a secret must not sit in this table.
+    """
+    if key is None:
+        with transaction.atomic():
+            status, body = create()
+        return JsonResponse(body, status=status)
+    key = key.strip()
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise DomainError(_("The Idempotency-Key header must have 1 to %(max)s characters.") % {"max": MAX_KEY_LENGTH},
+                          code="invalid_idempotency_key", fields={"Idempotency-Key": [_("Use a fresh random value such as a UUID.")]})
+    fingerprint = request_fingerprint(request)
+    replay = _stored_response(request.user, key, fingerprint)
+    if replay is not None:
+        return replay
+    with transaction.atomic():
+        try:
+            # Claim the key first: a concurrent twin waits here until this commits.
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(user=request.user, key=key, request_hash=fingerprint,
+                                                          response_status=0, response_body={})
+        except IntegrityError:
+            record = None
+        if record is None:
+            replay = _stored_response(request.user, key, fingerprint)
+            if replay is None:
+                raise Conflict(_("A request with this Idempotency-Key is still being processed; retry shortly."),
+                                  code="idempotency_key_in_use")
+            return replay
+        status, body = create()
+        record.response_status = status
+        record.response_body = {k: (None if k in secret_fields else v) for k, v in body.items()}
+        record.save(update_fields=["response_status", "response_body"])
+    return JsonResponse(body, status=status)
+
+
+def _stored_response(user, key: str, fingerprint: str) -> JsonResponse | None:
+    record = IdempotencyRecord.objects.filter(user=user, key=key).first()
+    if record is None:
+        return None
+    if record.request_hash != fingerprint:
+        raise IdempotencyKeyReused(
+            _("This Idempotency-Key was already used for a different request. Use a new key for a new request."),
+            fields={"Idempotency-Key": [_("Already used with a different body.")]},
+        )
+    response = JsonResponse(record.response_body, status=record.response_status)
+    response["Idempotent-Replayed"] = "true"
+    return response

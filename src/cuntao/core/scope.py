@@ -1,0 +1,131 @@
+"""What the signed-in user may see, resolved once per request.
+
+Selectors take a Scope and filter by it; views and API routes never work out access
+themselves. Rows carry their county directly, so the filter is one indexed column.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.db.models import QuerySet
+from django.utils.functional import SimpleLazyObject
+
+
+class Role(StrEnum):
+    PROGRAMME_ADMIN = "programme_admin"
+    COUNTY_STAFF = "county_staff"
+    PARTNER = "partner"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The counties and stations one user may reach; None means all of them."""
+
+    user: object | None  # the acting User; services record it as the actor
+    role: Role
+    county_ids: frozenset[int] | None
+    station_ids: frozenset[int] | None
+
+    @property
+    def user_id(self) -> int | None:
+        return getattr(self.user, "pk", None)
+
+    @property
+    def is_staff_scope(self) -> bool:
+        """County staff or programme admin: may run the county console."""
+        return self.role in (Role.PROGRAMME_ADMIN, Role.COUNTY_STAFF)
+
+    @property
+    def is_programme_admin(self) -> bool:
+        return self.role == Role.PROGRAMME_ADMIN
+
+    @property
+    def is_county_staff(self) -> bool:
+        return self.role == Role.COUNTY_STAFF
+
+    @property
+    def is_partner(self) -> bool:
+        return self.role == Role.PARTNER
+
+    @property
+    def station_id(self) -> int | None:
+        """The partner's own station."""
+        if self.station_ids and len(self.station_ids) == 1:
+            return next(iter(self.station_ids))
+        return None
+
+    def filter(self, qs: QuerySet, *, county_field: str | None = "county", station_field: str | None = "station") -> QuerySet:
+        """Keep the rows of qs inside this scope.
+
+        A row with a station is reached through that station; a row with only a county
+        is reached by a partner only if its model has no station field (pass None).
+        """
+        if self.role == Role.NONE:
+            return qs.none()
+        if self.station_ids is not None:
+            if station_field is None:
+                return qs.filter(**{f"{county_field}__in": self.county_ids or ()})
+            return qs.filter(**{f"{station_field}__in": self.station_ids})
+        if self.county_ids is not None:
+            return qs.filter(**{f"{county_field}__in": self.county_ids})
+        return qs
+
+    def may_reach_county(self, county_id: int) -> bool:
+        return self.role != Role.NONE and (self.county_ids is None or county_id in self.county_ids)
+
+    def may_reach_station(self, station_id: int, county_id: int) -> bool:
+        if self.station_ids is not None:
+            return station_id in self.station_ids
+        return self.may_reach_county(county_id)
+
+
+NO_SCOPE = Scope(user=None, role=Role.NONE, county_ids=frozenset(), station_ids=frozenset())
+
+
+def resolve_scope(user) -> Scope:
+    """Work out the user's scope from their memberships (a few queries, once)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return NO_SCOPE
+    from cuntao.network.selectors import memberships_for_user
+
+    admin, county_ids, partner = memberships_for_user(user=user)
+    if user.is_superuser or admin:
+        return Scope(user=user, role=Role.PROGRAMME_ADMIN, county_ids=None, station_ids=None)
+    if county_ids:
+        return Scope(user=user, role=Role.COUNTY_STAFF, county_ids=frozenset(county_ids), station_ids=None)
+    if partner is not None:
+        return Scope(
+            user=user,
+            role=Role.PARTNER,
+            county_ids=frozenset({partner.county_id}),
+            station_ids=frozenset({partner.station_id}),
+        )
+    return Scope(user=user, role=Role.NONE, county_ids=frozenset(), station_ids=frozenset())
+
+
+def scope_for_request(request) -> Scope:
+    """The request's scope; worked out on first use and kept for the request."""
+    cached = getattr(request, "_cuntao_scope", None)
+    if cached is None or cached[0] != getattr(request.user, "pk", None):
+        cached = (getattr(request.user, "pk", None), resolve_scope(request.user))
+        request._cuntao_scope = cached
+    return cached[1]
+
+
+class ScopeMiddleware:
+    """Give every request a lazy `request.scope`.
+
+    Lazy, because API token auth sets request.user after the middleware has run.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.scope = SimpleLazyObject(lambda: scope_for_request(request))
+        return self.get_response(request)
+
+
+def scope_context(request):
+    return {"scope": getattr(request, "scope", NO_SCOPE)}

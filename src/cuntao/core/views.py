@@ -1,0 +1,38 @@
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+
+from cuntao.core.scope import Role
+
+
+@login_required
+def home(request):
+    """Send each role to where its work is."""
+    scope = request.scope
+    if scope.role == Role.PARTNER:
+        return redirect("network:station_home")
+    if scope.is_staff_scope:
+        return redirect("network:county_console")
+    return render(request, "core/no_role.html", status=403)
+
+
+@never_cache
+def healthz(request):
+    """Liveness and database reachability, for load balancers and monitors."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        database = {"status": "ok", "vendor": connection.vendor}
+        status = 200
+    except Exception as exc:  # any driver error means the same thing here: not serving
+        database = {"status": "error", "vendor": connection.vendor, "error": exc.__class__.__name__}
+        status = 503
+    return JsonResponse({"status": "ok" if status == 200 else "error", "database": database}, status=status)
+
+
+class LoginView(auth_views.LoginView):
+    redirect_authenticated_user = True

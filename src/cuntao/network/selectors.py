@@ -1,0 +1,103 @@
+"""Reads of the station network, always through the caller's scope."""
+
+from django.db.models import Count, Q, QuerySet
+
+from cuntao.core.errors import NotFound
+from cuntao.core.scope import Scope
+from cuntao.network.models import County, Partner, PartnerStatus, StaffMembership, StaffRole, Station, Village
+
+# A partner reaches their station's data while training and while active.
+PARTNER_STATUSES_WITH_ACCESS = (PartnerStatus.TRAINING, PartnerStatus.ACTIVE)
+
+
+def memberships_for_user(*, user) -> tuple[bool, list[int], Partner | None]:
+    """Return (is programme admin, county ids as staff, partner record with access)."""
+    roles = list(StaffMembership.objects.filter(user=user).values_list("role", "county_id"))
+    admin = any(role == StaffRole.PROGRAMME_ADMIN for role, _ in roles)
+    county_ids = [county_id for role, county_id in roles if role == StaffRole.COUNTY_STAFF]
+    partner = Partner.objects.filter(user=user, status__in=PARTNER_STATUSES_WITH_ACCESS).first()
+    return admin, county_ids, partner
+
+
+def county_list(*, scope: Scope) -> QuerySet[County]:
+    return scope.filter(County.objects.select_related("province"), county_field="pk", station_field=None)
+
+
+def county_get_for_actor(*, scope: Scope, county_id: int) -> County:
+    county = county_list(scope=scope).filter(pk=county_id).first()
+    if county is None:
+        raise NotFound("county")
+    return county
+
+
+def village_list(*, scope: Scope, county_id: int | None = None) -> QuerySet[Village]:
+    qs = scope.filter(Village.objects.all(), station_field="stations")
+    if county_id is not None:
+        qs = qs.filter(county_id=county_id)
+    return qs.order_by("name")
+
+
+def villages_without_live_station(*, scope: Scope, county_id: int) -> QuerySet[Village]:
+    """Villages where a new station may apply: none of theirs is applying, open or paused."""
+    return village_list(scope=scope, county_id=county_id).exclude(stations__in=Station.objects.exclude(status="closed"))
+
+
+def station_list(*, scope: Scope, county_id: int | None = None, status: str | None = None, q: str | None = None) -> QuerySet[Station]:
+    """Stations in scope, with village, county and current partner, for list pages and the API."""
+    qs = scope.filter(Station.objects.all(), station_field="pk").select_related("village", "county")
+    if county_id is not None:
+        qs = qs.filter(county_id=county_id)
+    if status:
+        qs = qs.filter(status=status)
+    if q:
+        qs = qs.filter(Q(code__icontains=q) | Q(name__icontains=q) | Q(village__name__icontains=q))
+    return qs.order_by("code")
+
+
+def station_get_for_actor(*, scope: Scope, code: str, lock: bool = False) -> Station:
+    """Fetch a station the caller may reach; outside the scope it does not exist."""
+    qs = station_list(scope=scope)
+    if lock:
+        qs = qs.select_for_update(of=("self",))
+    station = qs.filter(code=code).first()
+    if station is None:
+        raise NotFound("station")
+    return station
+
+
+def station_current_partner(*, station: Station) -> Partner | None:
+    return station.partners.exclude(status=PartnerStatus.ENDED).select_related("user").order_by("-applied_at").first()
+
+
+def station_history(*, station: Station):
+    return station.status_events.select_related("actor").order_by("at", "pk")
+
+
+def station_verify(*, code: str) -> tuple[Station, Partner | None] | None:
+    """Public check of a station code: anyone may ask, no scope."""
+    code = (code or "").strip().upper()
+    if not code:
+        return None
+    station = Station.objects.select_related("village", "county__province").filter(code=code).first()
+    if station is None:
+        return None
+    return station, station_current_partner(station=station)
+
+
+def partner_list(*, scope: Scope, county_id: int | None = None, status: str | None = None) -> QuerySet[Partner]:
+    qs = scope.filter(Partner.objects.select_related("station", "user", "county"))
+    if county_id is not None:
+        qs = qs.filter(county_id=county_id)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("station__code")
+
+
+def county_summaries(*, scope: Scope) -> QuerySet[County]:
+    """Counties in scope, each with its count of villages and of stations by status."""
+    return county_list(scope=scope).annotate(
+        village_count=Count("villages", distinct=True),
+        open_count=Count("stations", filter=Q(stations__status="open"), distinct=True),
+        pipeline_count=Count("stations", filter=Q(stations__status__in=["applying", "training"]), distinct=True),
+        paused_count=Count("stations", filter=Q(stations__status="suspended"), distinct=True),
+    )

@@ -1,0 +1,96 @@
+"""Reads of villagers, households and relatives, always within the caller's scope."""
+
+import re
+
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+
+from cuntao.core.errors import NotFound
+from cuntao.core.pinyin import full_pinyin, has_chinese, pinyin_initials
+from cuntao.core.scope import Scope
+from cuntao.villagers.models import Household, MigrantRelative, Villager
+
+PHONE_QUERY = re.compile(r"^\+?[\d\s-]{3,}$")
+
+
+def villager_list(*, scope: Scope, station_id: int | None = None, q: str | None = None) -> QuerySet[Villager]:
+    """Villagers in scope, optionally at one station, found by name, pinyin or phone.
+
+    The one filter behind both the villager page and GET /api/v1/villagers.
+    """
+    qs = scope.filter(Villager.objects.select_related("household", "station"))
+    if station_id is not None:
+        qs = qs.filter(station_id=station_id)
+    q = (q or "").strip()[:50]
+    if q:
+        qs = villager_search(qs, q)
+    else:
+        qs = qs.order_by("name_pinyin", "pk")
+    return qs
+
+
+def villager_search(qs: QuerySet[Villager], q: str) -> QuerySet[Villager]:
+    """Match name, full pinyin (wangxiuying), initials (wxy), their prefixes and mixtures.
+
+    Exact names first, then names whose pinyin or initials start with the query.
+    """
+    if PHONE_QUERY.match(q):
+        digits = re.sub(r"\D", "", q)
+        return qs.filter(phone__contains=digits).order_by("name_pinyin", "pk")
+    spelled = full_pinyin(q)
+    initials = pinyin_initials(q)
+    match = Q(name_pinyin__contains=spelled) | Q(name_initials__startswith=initials)
+    if has_chinese(q):
+        match |= Q(name__contains=q)
+    rank = Case(
+        When(name=q, then=Value(0)),
+        When(name_initials=initials, then=Value(1)),
+        When(name_pinyin__startswith=spelled, then=Value(2)),
+        When(name_initials__startswith=initials, then=Value(3)),
+        default=Value(4),
+        output_field=IntegerField(),
+    )
+    return qs.filter(match).annotate(search_rank=rank).order_by("search_rank", "name_pinyin", "pk")
+
+
+def villager_get_for_actor(*, scope: Scope, villager_id: int, lock: bool = False) -> Villager:
+    qs = scope.filter(Villager.objects.select_related("household", "station", "county"))
+    if lock:
+        qs = qs.select_for_update(of=("self",))
+    villager = qs.filter(pk=villager_id).first()
+    if villager is None:
+        raise NotFound("villager")
+    return villager
+
+
+def household_list(*, scope: Scope, station_id: int | None = None, q: str | None = None) -> QuerySet[Household]:
+    qs = scope.filter(Household.objects.all()).annotate(member_count=Count("members"))
+    if station_id is not None:
+        qs = qs.filter(station_id=station_id)
+    if q:
+        qs = qs.filter(name__contains=q.strip()[:50])
+    return qs.order_by("name", "pk")
+
+
+def household_get_for_actor(*, scope: Scope, household_id: int) -> Household:
+    household = scope.filter(Household.objects.all()).filter(pk=household_id).first()
+    if household is None:
+        raise NotFound("household")
+    return household
+
+
+def relative_list(*, scope: Scope, villager_id: int | None = None) -> QuerySet[MigrantRelative]:
+    qs = scope.filter(MigrantRelative.objects.select_related("villager"))
+    if villager_id is not None:
+        qs = qs.filter(villager_id=villager_id)
+    return qs.order_by("villager_id", "pk")
+
+
+def station_villager_counts(*, scope: Scope, station_id: int) -> dict[str, int]:
+    """Counts for the station home page, from the rows themselves (no invented numbers)."""
+    villagers = villager_list(scope=scope, station_id=station_id)
+    return {
+        "villagers": villagers.count(),
+        "households": household_list(scope=scope, station_id=station_id).count(),
+        "relatives": relative_list(scope=scope).filter(station_id=station_id).count(),
+        "needs_voice": villagers.filter(needs_voice=True).count(),
+    }

@@ -1,0 +1,12 @@
+"""Settings for the test suite: the project's own, with test-only secrets and speed-ups."""
+
+import os
+import tempfile
+
+os.environ.setdefault("CUNTAO_SECRET_KEY", "test-only-not-secret")
+os.environ.setdefault("CUNTAO_DATA_DIR", os.path.join(tempfile.gettempdir(), "cuntao-test-data"))
+
+from cuntao.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; real hashing is Django's to test
+ALLOWED_HOSTS = ["*"]
