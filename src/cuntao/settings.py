@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "cuntao.core",
     "cuntao.network",
     "cuntao.villagers",
+    "cuntao.demo",
 ]
 
 MIDDLEWARE = [
