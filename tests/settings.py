@@ -10,3 +10,7 @@ from cuntao.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; real hashing is Django's to test
 ALLOWED_HOSTS = ["*"]
+
+# Pages render {% static %} without a collectstatic run; whitenoise finds files in the apps.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

@@ -56,7 +56,7 @@ def create_token(request: HttpRequest, payload: TokenIn,
                  idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
     def create():
         token, secret = token_create(scope=request.scope, name=payload.name)
-        body = TokenCreatedOut.from_orm(token).model_dump(mode="json") | {"token": secret}
+        body = TokenOut.from_orm(token).model_dump(mode="json") | {"token": secret}
         return 201, body
 
     return idempotent_create(request, key=idempotency_key, create=create, secret_fields=("token",))
