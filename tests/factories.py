@@ -6,7 +6,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from cuntao.core.pinyin import full_pinyin, pinyin_initials
+from cuntao.core.pinyin import name_initials, name_pinyin
 from cuntao.network.models import County, Partner, Province, StaffMembership, Station, Village
 from cuntao.villagers.models import Household, MigrantRelative, Villager
 
@@ -101,8 +101,8 @@ class VillagerFactory(factory.django.DjangoModelFactory):
     station = factory.SubFactory(StationFactory)
     county = factory.SelfAttribute("station.county")
     name = "王秀英"
-    name_pinyin = factory.LazyAttribute(lambda o: full_pinyin(o.name))
-    name_initials = factory.LazyAttribute(lambda o: pinyin_initials(o.name))
+    name_pinyin = factory.LazyAttribute(lambda o: name_pinyin(o.name))
+    name_initials = factory.LazyAttribute(lambda o: name_initials(o.name))
     birth_year = 1950
     gender = "female"
     consent_at = factory.LazyFunction(timezone.now)

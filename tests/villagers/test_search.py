@@ -52,3 +52,9 @@ def test_list_page_query_count_does_not_grow_with_villagers(partner_client, part
     with django_assert_max_num_queries(12):
         response = partner_client.get(f"/stations/{partner.station.code}/villagers/?q=wang")
     assert response.status_code == 200
+
+
+def test_surname_is_read_as_a_surname(partner, scope_of):
+    VillagerFactory(station=partner.station, name="曾国强")
+    assert names(scope_of(partner.user), "zengguoqiang") == ["曾国强"]
+    assert names(scope_of(partner.user), "zgq") == ["曾国强"]

@@ -7,18 +7,41 @@ from pypinyin import Style, lazy_pinyin
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 
-
-@lru_cache(maxsize=65536)
-def full_pinyin(text: str) -> str:
-    """王秀英 -> wangxiuying; letters and digits pass through, spaces are dropped."""
-    return "".join(lazy_pinyin(text, errors=lambda s: s)).replace(" ", "").lower()
+# Surnames whose everyday reading differs from the surname's: 曾 is zeng, not ceng.
+SURNAME_READINGS = {"曾": "zeng", "单": "shan", "仇": "qiu", "解": "xie", "区": "ou", "查": "zha", "朴": "piao",
+                    "覃": "qin", "盖": "ge", "缪": "miao", "翟": "zhai", "乐": "yue", "尉": "yu", "万": "wan"}
 
 
-@lru_cache(maxsize=65536)
-def pinyin_initials(text: str) -> str:
-    """王秀英 -> wxy; letters that are not characters pass through (王xy -> wxy)."""
-    parts = lazy_pinyin(text, style=Style.FIRST_LETTER, errors=lambda s: s)
-    return "".join(parts).replace(" ", "").lower()
+@lru_cache(maxsize=16384)
+def char_pinyin(char: str) -> str:
+    return "".join(lazy_pinyin(char, errors=lambda s: s)).lower()
+
+
+def name_pinyin(name: str) -> str:
+    """王秀英 -> wangxiuying: a person's name read character by character.
+
+    Names are not words, so a word dictionary's readings do not apply; the first
+    character is read as a surname. Letters and digits pass through; spaces drop.
+    """
+    name = name.replace(" ", "")
+    if not name:
+        return ""
+    first = SURNAME_READINGS.get(name[0]) or char_pinyin(name[0])
+    return first + "".join(char_pinyin(c) for c in name[1:])
+
+
+def name_initials(name: str) -> str:
+    """王秀英 -> wxy; letters that are not characters pass through one by one."""
+    name = name.replace(" ", "")
+    if not name:
+        return ""
+    first = (SURNAME_READINGS.get(name[0]) or char_pinyin(name[0]))[:1]
+    return first + "".join(char_pinyin(c)[:1] if has_chinese(c) else c.lower() for c in name[1:])
+
+
+def query_pinyin(query: str) -> tuple[str, str]:
+    """The spelled-out and the initials form of what someone typed into a search box."""
+    return name_pinyin(query), name_initials(query)
 
 
 def has_chinese(text: str) -> bool:

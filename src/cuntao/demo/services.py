@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from cuntao.core.pinyin import full_pinyin, pinyin_initials
+from cuntao.core.pinyin import name_initials, name_pinyin
+from cuntao.demo.bulk import insert_rows, reserve_ids
 from cuntao.demo.people import PeopleGenerator
 from cuntao.network.models import (
     County,
@@ -186,29 +187,36 @@ PARTNER_STATUS = {
 }
 
 
+HOUSEHOLD_FIELDS = ("id", "county", "station", "name", "address", "created_at")
+VILLAGER_FIELDS = ("id", "county", "station", "household", "name", "name_pinyin", "name_initials", "phone",
+                   "national_id", "birth_year", "gender", "needs_large_print", "needs_voice", "language",
+                   "consent_at", "created_at", "updated_at")
+RELATIVE_FIELDS = ("county", "station", "villager", "name", "phone", "city", "relation", "receives_notices",
+                   "created_at")
+
+
 def seed_station_villagers(*, station: Station, people: PeopleGenerator, villagers: int, now) -> tuple[int, int, int]:
+    """Write one station's households, villagers and their relatives; return their counts."""
     plans = people.households(villagers)
-    households = Household.objects.bulk_create(
-        [Household(county_id=station.county_id, station=station, name=plan.name, address=station.village.name)
-         for plan in plans], batch_size=BATCH)
-    rows, heads = [], []
-    for household, plan in zip(households, plans, strict=True):
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    county_id, station_id = station.county_id, station.pk
+    household_ids = reserve_ids(Household, len(plans))
+    villager_ids = iter(reserve_ids(Villager, sum(len(plan.members) for plan in plans)))
+    households, villager_rows, relative_rows = [], [], []
+    for household_id, plan in zip(household_ids, plans, strict=True):
+        households.append((household_id, county_id, station_id, plan.name, station.village.name, stamp))
         for position, p in enumerate(plan.members):
-            rows.append(Villager(
-                county_id=station.county_id, station=station, household=household, name=p.name,
-                name_pinyin=full_pinyin(p.name), name_initials=pinyin_initials(p.name), phone=p.phone,
-                national_id=p.national_id, birth_year=p.birth_year, gender=p.gender,
-                needs_large_print=p.needs_large_print, needs_voice=p.needs_voice, consent_at=now,
-            ))
-            heads.append(plan if position == 0 else None)
-    created = Villager.objects.bulk_create(rows, batch_size=BATCH)
-    relatives = [
-        MigrantRelative(county_id=station.county_id, station=station, villager=v, name=r.name, phone=r.phone,
-                        city=r.city, relation=r.relation)
-        for v, plan in zip(created, heads, strict=True) if plan is not None for r in plan.relatives
-    ]
-    MigrantRelative.objects.bulk_create(relatives, batch_size=BATCH)
-    return len(households), len(created), len(relatives)
+            villager_id = next(villager_ids)
+            villager_rows.append((villager_id, county_id, station_id, household_id, p.name, name_pinyin(p.name),
+                                  name_initials(p.name), p.phone, p.national_id, p.birth_year, p.gender,
+                                  p.needs_large_print, p.needs_voice, "zh-hans", stamp, stamp, stamp))
+            if position == 0:
+                relative_rows.extend((county_id, station_id, villager_id, r.name, r.phone, r.city, r.relation, True,
+                                      stamp) for r in plan.relatives)
+    insert_rows(Household, HOUSEHOLD_FIELDS, households)
+    insert_rows(Villager, VILLAGER_FIELDS, villager_rows)
+    insert_rows(MigrantRelative, RELATIVE_FIELDS, relative_rows)
+    return len(households), len(villager_rows), len(relative_rows)
 
 
 def demo_is_seeded() -> bool:

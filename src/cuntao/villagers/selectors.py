@@ -5,7 +5,7 @@ import re
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from cuntao.core.errors import NotFound
-from cuntao.core.pinyin import full_pinyin, has_chinese, pinyin_initials
+from cuntao.core.pinyin import has_chinese, query_pinyin
 from cuntao.core.scope import Scope
 from cuntao.villagers.models import Household, MigrantRelative, Villager
 
@@ -36,8 +36,7 @@ def villager_search(qs: QuerySet[Villager], q: str) -> QuerySet[Villager]:
     if PHONE_QUERY.match(q):
         digits = re.sub(r"\D", "", q)
         return qs.filter(phone__contains=digits).order_by("name_pinyin", "pk")
-    spelled = full_pinyin(q)
-    initials = pinyin_initials(q)
+    spelled, initials = query_pinyin(q)
     match = Q(name_pinyin__contains=spelled) | Q(name_initials__startswith=initials)
     if has_chinese(q):
         match |= Q(name__contains=q)

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cuntao.core.errors import Conflict, NotFound
-from cuntao.core.pinyin import full_pinyin, pinyin_initials
+from cuntao.core.pinyin import name_initials, name_pinyin
 from cuntao.core.scope import Scope
 from cuntao.core.validators import national_id_birth_year, normalize_national_id, normalize_phone
 from cuntao.network.models import Station, StationStatus
@@ -61,8 +61,8 @@ def _check_household(household: Household | None, station: Station, errors: dict
 
 def _save_villager(villager: Villager, errors: dict) -> Villager:
     villager.name = (villager.name or "").strip()
-    villager.name_pinyin = full_pinyin(villager.name)[:300]
-    villager.name_initials = pinyin_initials(villager.name)[:50]
+    villager.name_pinyin = name_pinyin(villager.name)[:300]
+    villager.name_initials = name_initials(villager.name)[:50]
     try:
         villager.full_clean(exclude=["county", "station", "registered_by", "name_pinyin", "name_initials"])
     except ValidationError as e:

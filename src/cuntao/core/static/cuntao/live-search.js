@@ -15,6 +15,8 @@
           if (html !== null && ticket === latest) {
             target.innerHTML = html;
             history.replaceState(null, "", url);
+            // The language switcher returns here: keep it pointing at these results.
+            document.querySelectorAll("form.lang input[name=next]").forEach(function (next) { next.value = url; });
           }
         });
     }, 300);
