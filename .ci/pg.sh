@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # PG_URL and the like are read by .ci/run, which sources this
 # PostgreSQL for CI, sourced by .ci/run (bash, set -euo pipefail).
 #
 #   pg_ensure     sets PG_URL to a database `cuntao` that accepts user postgres
@@ -33,12 +34,12 @@ pg_bin() {
         command -v "$name"
         return 0
     fi
-    for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    while IFS= read -r dir; do
         if [[ -x $dir/$name ]]; then
             echo "$dir/$name"
             return 0
         fi
-    done
+    done < <(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V -r)
     return 1
 }
 
@@ -90,7 +91,7 @@ pg_as_owner() {
     elif command -v runuser >/dev/null 2>&1; then
         (cd / && runuser -u "$PG_PRIVATE_USER" -- "$@")
     else
-        (cd / && su "$PG_PRIVATE_USER" -s /bin/sh -c "$(printf '%q ' "$@")")
+        (cd / && su "$PG_PRIVATE_USER" -s /bin/bash -c "$(printf '%q ' "$@")")
     fi
 }
 
@@ -99,10 +100,10 @@ pg_start_private() {
 
     if ! initdb=$(pg_bin initdb) || ! PG_CTL=$(pg_bin pg_ctl); then
         pg_install_server
-        initdb=$(pg_bin initdb) && PG_CTL=$(pg_bin pg_ctl) || {
+        if ! initdb=$(pg_bin initdb) || ! PG_CTL=$(pg_bin pg_ctl); then
             pg_log "initdb/pg_ctl still not found after installing postgresql"
             return 1
-        }
+        fi
     fi
     pg_bin psql >/dev/null || apt_install postgresql-client
 
@@ -121,7 +122,9 @@ pg_start_private() {
     # /tmp and not $TMPDIR: the postgres user must be able to reach it.
     PG_PRIVATE_DIR=$(mktemp -d /tmp/cuntao-ci-pg.XXXXXX)
     mkdir "$PG_PRIVATE_DIR/sock"
-    [[ -n $PG_PRIVATE_USER ]] && chown -R "$PG_PRIVATE_USER:" "$PG_PRIVATE_DIR"
+    if [[ -n $PG_PRIVATE_USER ]]; then
+        chown -R "$PG_PRIVATE_USER:" "$PG_PRIVATE_DIR"
+    fi
 
     port=$CI_PG_PRIVATE_PORT
     for ((tries = 0; tries < 20; tries++)); do
@@ -131,12 +134,18 @@ pg_start_private() {
     done
 
     pg_log "initdb in $PG_PRIVATE_DIR/data as ${PG_PRIVATE_USER:-$(id -un)} ($initdb)"
-    pg_as_owner "$initdb" -D "$PG_PRIVATE_DIR/data" --auth=trust -U postgres \
-        -E UTF8 --locale=C.UTF-8 --no-sync >"$PG_PRIVATE_DIR/initdb.log" 2>&1 || {
-        cat "$PG_PRIVATE_DIR/initdb.log" >&2
-        pg_log "initdb failed"
-        return 1
-    }
+    # C.UTF-8, as Debian's own clusters; plain C where that locale is missing.
+    if ! pg_as_owner "$initdb" -D "$PG_PRIVATE_DIR/data" --auth=trust -U postgres \
+        -E UTF8 --locale=C.UTF-8 --no-sync >"$PG_PRIVATE_DIR/initdb.log" 2>&1; then
+        pg_log "initdb with locale C.UTF-8 failed, retrying with locale C"
+        pg_as_owner rm -rf "$PG_PRIVATE_DIR/data"
+        pg_as_owner "$initdb" -D "$PG_PRIVATE_DIR/data" --auth=trust -U postgres \
+            -E UTF8 --locale=C --no-sync >"$PG_PRIVATE_DIR/initdb.log" 2>&1 || {
+            cat "$PG_PRIVATE_DIR/initdb.log" >&2
+            pg_log "initdb failed"
+            return 1
+        }
+    fi
 
     # Durability is of no use to a throw-away cluster; speed is.
     pg_log "starting private cluster on $CI_PG_HOST:$port"
