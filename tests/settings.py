@@ -14,3 +14,8 @@ ALLOWED_HOSTS = ["*"]
 # Pages render {% static %} without a collectstatic run; whitenoise finds files in the apps.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+
+# A file, not SQLite's shared in-memory database: in memory, two connections meet table
+# locks that fail at once instead of waiting, unlike the embedded database in use.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}  # noqa: F405

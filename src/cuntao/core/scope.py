@@ -80,6 +80,21 @@ class Scope:
         return self.may_reach_county(county_id)
 
 
+def get_in_scope(qs: QuerySet, *, name: str, lock: bool = False, **lookup):
+    """The one object of an already scope-filtered qs matching lookup, or NotFound.
+
+    With lock, the row is locked (select_for_update) for the caller's transaction.
+    """
+    from cuntao.core.errors import NotFound
+
+    if lock:
+        qs = qs.select_for_update(of=("self",))
+    found = qs.filter(**lookup).first()
+    if found is None:
+        raise NotFound(name)
+    return found
+
+
 NO_SCOPE = Scope(user=None, role=Role.NONE, county_ids=frozenset(), station_ids=frozenset())
 
 

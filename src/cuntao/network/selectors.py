@@ -2,8 +2,7 @@
 
 from django.db.models import Count, Q, QuerySet
 
-from cuntao.core.errors import NotFound
-from cuntao.core.scope import Scope
+from cuntao.core.scope import Scope, get_in_scope
 from cuntao.network.models import County, Partner, PartnerStatus, StaffMembership, StaffRole, Station, Village
 
 # A partner reaches their station's data while training and while active.
@@ -24,10 +23,7 @@ def county_list(*, scope: Scope) -> QuerySet[County]:
 
 
 def county_get_for_actor(*, scope: Scope, county_id: int) -> County:
-    county = county_list(scope=scope).filter(pk=county_id).first()
-    if county is None:
-        raise NotFound("county")
-    return county
+    return get_in_scope(county_list(scope=scope), name="county", pk=county_id)
 
 
 def village_list(*, scope: Scope, county_id: int | None = None) -> QuerySet[Village]:
@@ -56,13 +52,7 @@ def station_list(*, scope: Scope, county_id: int | None = None, status: str | No
 
 def station_get_for_actor(*, scope: Scope, code: str, lock: bool = False) -> Station:
     """Fetch a station the caller may reach; outside the scope it does not exist."""
-    qs = station_list(scope=scope)
-    if lock:
-        qs = qs.select_for_update(of=("self",))
-    station = qs.filter(code=code).first()
-    if station is None:
-        raise NotFound("station")
-    return station
+    return get_in_scope(station_list(scope=scope), name="station", lock=lock, code=code)
 
 
 def station_current_partner(*, station: Station) -> Partner | None:

@@ -4,9 +4,8 @@ import re
 
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
-from cuntao.core.errors import NotFound
 from cuntao.core.pinyin import has_chinese, query_pinyin
-from cuntao.core.scope import Scope
+from cuntao.core.scope import Scope, get_in_scope
 from cuntao.villagers.models import Household, MigrantRelative, Villager
 
 PHONE_QUERY = re.compile(r"^\+?[\d\s-]{3,}$")
@@ -53,12 +52,7 @@ def villager_search(qs: QuerySet[Villager], q: str) -> QuerySet[Villager]:
 
 def villager_get_for_actor(*, scope: Scope, villager_id: int, lock: bool = False) -> Villager:
     qs = scope.filter(Villager.objects.select_related("household", "station", "county"))
-    if lock:
-        qs = qs.select_for_update(of=("self",))
-    villager = qs.filter(pk=villager_id).first()
-    if villager is None:
-        raise NotFound("villager")
-    return villager
+    return get_in_scope(qs, name="villager", lock=lock, pk=villager_id)
 
 
 def household_list(*, scope: Scope, station_id: int | None = None, q: str | None = None) -> QuerySet[Household]:
@@ -71,10 +65,7 @@ def household_list(*, scope: Scope, station_id: int | None = None, q: str | None
 
 
 def household_get_for_actor(*, scope: Scope, household_id: int) -> Household:
-    household = scope.filter(Household.objects.all()).filter(pk=household_id).first()
-    if household is None:
-        raise NotFound("household")
-    return household
+    return get_in_scope(scope.filter(Household.objects.all()), name="household", pk=household_id)
 
 
 def relative_list(*, scope: Scope, villager_id: int | None = None) -> QuerySet[MigrantRelative]:
