@@ -36,7 +36,7 @@ class StationOpenForm(forms.Form):
 
 
 class StationNoteForm(forms.Form):
-    note = forms.CharField(label=_("Reason"), max_length=500, required=False)
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)
 
 
 class VerifyForm(forms.Form):
