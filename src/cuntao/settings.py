@@ -134,7 +134,9 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_LOCKOUT_CALLABLE = "cuntao.core.views.locked_out"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# Behind a proxy every request comes from the proxy: name the header it puts the
+# client's address in (e.g. HTTP_X_FORWARDED_FOR), or all users share one lockout.
+AXES_IPWARE_META_PRECEDENCE_ORDER = env.get_list("CUNTAO_CLIENT_IP_HEADERS", ["REMOTE_ADDR"])
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

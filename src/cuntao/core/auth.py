@@ -29,12 +29,5 @@ class TokenAuth(HttpBearer):
         return row.user
 
 
-class SessionAuthWithScope(SessionAuth):
-    """The browser's session (CSRF-checked on writes), as the pages use it."""
-
-    def authenticate(self, request, key):
-        user = super().authenticate(request, key)
-        return user
-
-
-api_auth = [TokenAuth(), SessionAuthWithScope()]
+# The browser's session works too, CSRF-checked on writes, as the pages use it.
+api_auth = [TokenAuth(), SessionAuth()]
