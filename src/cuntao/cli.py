@@ -17,6 +17,11 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cuntao.settings")
     if len(argv) > 1 and argv[1] in DEMO_COMMANDS:
         os.environ.setdefault("CUNTAO_DEMO", "1")
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(argv)
+    try:
+        execute_from_command_line(argv)
+    except ImproperlyConfigured as error:
+        # A configuration mistake deserves its message, not a traceback.
+        sys.exit(f"cuntao: {error}")

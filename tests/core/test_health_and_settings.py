@@ -36,3 +36,13 @@ def test_demo_makes_and_keeps_its_own_secret_key(tmp_path):
 def test_given_secret_key_is_used(tmp_path):
     result = run_settings({"CUNTAO_DATA_DIR": str(tmp_path), "CUNTAO_SECRET_KEY": "abcdefgh"})
     assert result.stdout.strip() == "abcd"
+
+
+def test_cli_without_secret_says_what_to_set_without_a_traceback(tmp_path):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("CUNTAO_", "DJANGO_"))}
+    clean["CUNTAO_DATA_DIR"] = str(tmp_path)
+    result = subprocess.run([sys.executable, "-m", "cuntao", "migrate"], env=clean, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode != 0
+    assert "CUNTAO_SECRET_KEY is not set" in result.stderr
+    assert "Traceback" not in result.stderr
