@@ -39,13 +39,13 @@ def pydantic_message(error: dict) -> str:
         return _("Use at most %(max)s characters.") % {"max": ctx.get("max_length")}
     if kind == "string_too_short":
         return _("Use at least %(min)s characters.") % {"min": ctx.get("min_length")}
-    if kind.startswith("int_") or kind == "int_type":
+    if kind.startswith("int_"):
         return _("Enter a whole number.")
     if kind.startswith("bool"):
         return _("Enter true or false.")
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         return _("The number is out of range.")
-    if kind == "enum" or kind == "literal_error":
+    if kind in ("enum", "literal_error"):
         return _("Choose one of: %(choices)s.") % {"choices": ctx.get("expected", "")}
     if kind.startswith("time") or kind.startswith("date"):
         return _("Enter a valid date or time.")

@@ -74,6 +74,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "cuntao.urls"
+# Who may reach which county and station: read from the network app's memberships.
+SCOPE_RESOLVER = "cuntao.network.selectors.scope_for_user"
 WSGI_APPLICATION = "cuntao.wsgi.application"
 
 TEMPLATES = [

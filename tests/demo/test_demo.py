@@ -90,3 +90,8 @@ def test_rows_typed_after_a_bulk_seed_get_fresh_ids(demo):
                                  birth_year=1990, gender="female", consent=True, new_household_name="新家")
     assert villager.pk > Villager.objects.exclude(pk=villager.pk).order_by("-pk").first().pk
     assert Villager.objects.filter(station=partner.station).count() == before + 1
+
+
+def test_synthetic_counties_are_numbered_from_one_beside_the_demo(demo):
+    call_command("seed", counties=1, villages_per_county=1, villagers_per_village=5, seed=3, quiet=True)
+    assert County.objects.filter(code="S0001").exists()

@@ -1,11 +1,10 @@
 """API authentication: per-user tokens for devices, sessions for the pages."""
 
 from django.utils import timezone
-from django.utils.functional import SimpleLazyObject
 from ninja.security import HttpBearer, SessionAuth
 
 from cuntao.core.models import ApiToken, hash_token
-from cuntao.core.scope import scope_for_request
+from cuntao.core.scope import attach_scope
 
 # Refresh last_used_at at most this often, so a busy device does not write every call.
 LAST_USED_RESOLUTION_SECONDS = 300
@@ -25,7 +24,7 @@ class TokenAuth(HttpBearer):
         if row.last_used_at is None or (now - row.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
             ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
         request.user = row.user
-        request.scope = SimpleLazyObject(lambda: scope_for_request(request))
+        attach_scope(request)
         return row.user
 
 

@@ -2,12 +2,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 
-def add_service_errors(form: forms.Form, error: ValidationError, *, renames: dict[str, str] | None = None) -> None:
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
     """Show a service's field errors next to the form's fields, others above the form."""
-    renames = renames or {}
     if not hasattr(error, "error_dict"):
         form.add_error(None, error)
         return
     for field, messages in error.message_dict.items():
-        field = renames.get(field, field)
         form.add_error(field if field in form.fields else None, messages)

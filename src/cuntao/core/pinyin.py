@@ -3,7 +3,7 @@
 import re
 from functools import lru_cache
 
-from pypinyin import Style, lazy_pinyin
+from pypinyin import lazy_pinyin
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -14,6 +14,7 @@ SURNAME_READINGS = {"曾": "zeng", "单": "shan", "仇": "qiu", "解": "xie", "�
 
 @lru_cache(maxsize=16384)
 def char_pinyin(char: str) -> str:
+    """One character's most common reading; a letter or digit is itself, in lower case."""
     return "".join(lazy_pinyin(char, errors=lambda s: s)).lower()
 
 
@@ -36,12 +37,7 @@ def name_initials(name: str) -> str:
     if not name:
         return ""
     first = (SURNAME_READINGS.get(name[0]) or char_pinyin(name[0]))[:1]
-    return first + "".join(char_pinyin(c)[:1] if has_chinese(c) else c.lower() for c in name[1:])
-
-
-def query_pinyin(query: str) -> tuple[str, str]:
-    """The spelled-out and the initials form of what someone typed into a search box."""
-    return name_pinyin(query), name_initials(query)
+    return first + "".join(char_pinyin(c)[:1] for c in name[1:])
 
 
 def has_chinese(text: str) -> bool:

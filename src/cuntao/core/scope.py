@@ -7,8 +7,12 @@ themselves. Rows carry their county directly, so the filter is one indexed colum
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.functional import SimpleLazyObject
+from django.utils.module_loading import import_string
+
+from cuntao.core.errors import NotFound
 
 
 class Role(StrEnum):
@@ -85,8 +89,6 @@ def get_in_scope(qs: QuerySet, *, name: str, lock: bool = False, **lookup):
 
     With lock, the row is locked (select_for_update) for the caller's transaction.
     """
-    from cuntao.core.errors import NotFound
-
     if lock:
         qs = qs.select_for_update(of=("self",))
     found = qs.filter(**lookup).first()
@@ -99,46 +101,33 @@ NO_SCOPE = Scope(user=None, role=Role.NONE, county_ids=frozenset(), station_ids=
 
 
 def resolve_scope(user) -> Scope:
-    """Work out the user's scope from their memberships (a few queries, once)."""
+    """Work out the user's scope from their memberships (a few queries, once a request).
+
+    The memberships live in an app above this one (network); settings.SCOPE_RESOLVER
+    names the function that reads them, so core imports nothing from above.
+    """
     if user is None or not user.is_authenticated or not user.is_active:
         return NO_SCOPE
-    from cuntao.network.selectors import memberships_for_user
-
-    admin, county_ids, partner = memberships_for_user(user=user)
-    if user.is_superuser or admin:
-        return Scope(user=user, role=Role.PROGRAMME_ADMIN, county_ids=None, station_ids=None)
-    if county_ids:
-        return Scope(user=user, role=Role.COUNTY_STAFF, county_ids=frozenset(county_ids), station_ids=None)
-    if partner is not None:
-        return Scope(
-            user=user,
-            role=Role.PARTNER,
-            county_ids=frozenset({partner.county_id}),
-            station_ids=frozenset({partner.station_id}),
-        )
-    return Scope(user=user, role=Role.NONE, county_ids=frozenset(), station_ids=frozenset())
+    return import_string(settings.SCOPE_RESOLVER)(user=user)
 
 
-def scope_for_request(request) -> Scope:
-    """The request's scope; worked out on first use and kept for the request."""
-    cached = getattr(request, "_cuntao_scope", None)
-    if cached is None or cached[0] != getattr(request.user, "pk", None):
-        cached = (getattr(request.user, "pk", None), resolve_scope(request.user))
-        request._cuntao_scope = cached
-    return cached[1]
+def attach_scope(request) -> None:
+    """Give the request a lazy `request.scope` for its current user.
+
+    Lazy, because API token auth sets request.user after the middleware has run; it
+    calls this again once it knows the user.
+    """
+    request.scope = SimpleLazyObject(lambda: resolve_scope(request.user))
 
 
 class ScopeMiddleware:
-    """Give every request a lazy `request.scope`.
-
-    Lazy, because API token auth sets request.user after the middleware has run.
-    """
+    """Give every request its scope (see attach_scope)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        request.scope = SimpleLazyObject(lambda: scope_for_request(request))
+        attach_scope(request)
         return self.get_response(request)
 
 

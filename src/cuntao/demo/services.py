@@ -124,19 +124,17 @@ def seed_county(
     villages = Village.objects.bulk_create([
         Village(county=county, name=name, lat=round(spec.lat + rng.uniform(-spec.spread, spec.spread), 6),
                 lon=round(spec.lon + rng.uniform(-spec.spread, spec.spread), 6),
-                population=rng.randint(600, 3200), households=0)
+                population=population, households=population // rng.randint(3, 4))
         for name in village_names(rng, spec.villages, spec.village_word)
+        for population in [rng.randint(600, 3200)]
     ], batch_size=BATCH)
-    for village in villages:
-        village.households = village.population // rng.randint(3, 4)
-    Village.objects.bulk_update(villages, ["households"], batch_size=BATCH)
     result.villages = len(villages)
 
     planned = [(i, v, statuses(i)) for i, v in enumerate(villages)]
     stations = Station.objects.bulk_create([
         Station(county=county, village=v, code=f"{spec.code}-{i + 1:04d}", name=f"{v.name}服务站",
                 address=f"{v.name}村委会旁", status=status, status_changed_at=now,
-                opened_at=now if status in (StationStatus.OPEN, StationStatus.SUSPENDED) else None,
+                opened_at=now if status in CONTRACTED else None,
                 shelf_capacity=rng.choice((60, 80, 100, 120)))
         for i, v, status in planned if status
     ], batch_size=BATCH)
@@ -151,8 +149,8 @@ def seed_county(
         Partner(user=u, station=s, county=county, full_name=u.first_name, phone=f"+86199{n:08d}",
                 national_id=people.national_id(rng.randint(1975, 1998), "female"),
                 identity_verified_at=None if s.status == StationStatus.APPLYING else now,
-                contract_start=datetime.date(this_year - 1, 3, 1) if s.status != StationStatus.APPLYING and s.status != StationStatus.TRAINING else None,
-                contract_end=datetime.date(this_year + 2, 2, 28) if s.status not in (StationStatus.APPLYING, StationStatus.TRAINING) else None,
+                contract_start=datetime.date(this_year - 1, 3, 1) if s.status in CONTRACTED else None,
+                contract_end=datetime.date(this_year + 2, 2, 28) if s.status in CONTRACTED else None,
                 status=PARTNER_STATUS[s.status])
         for u, s, n in zip(users, stations, numbers, strict=True)
     ], batch_size=BATCH)
@@ -179,6 +177,7 @@ STATUS_PATH = {
     StationStatus.OPEN: [("", "applying"), ("applying", "training"), ("training", "open")],
     StationStatus.SUSPENDED: [("", "applying"), ("applying", "training"), ("training", "open"), ("open", "suspended")],
 }
+CONTRACTED = (StationStatus.OPEN, StationStatus.SUSPENDED)
 PARTNER_STATUS = {
     StationStatus.APPLYING: PartnerStatus.APPLICANT,
     StationStatus.TRAINING: PartnerStatus.TRAINING,
@@ -280,7 +279,7 @@ def network_seed_synthetic(
     rng = random.Random(seed)
     password_hash = make_password(DEMO_PASSWORD)
     total = SeedResult()
-    start = County.objects.filter(code__startswith="S").count()
+    start = County.objects.filter(code__regex=r"^S[0-9]{4}$").count()  # not the demo's SZ
     number = 50_000_000 + Partner.objects.filter(phone__startswith="+861995").count()
     for index in range(start, start + counties):
         base = DEMO_COUNTIES[index % len(DEMO_COUNTIES)]

@@ -4,7 +4,6 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.pagination import paginate
 
-from cuntao.core.validators import mask_name
 from cuntao.network.selectors import station_get_for_actor, station_list, station_verify
 
 router = Router(tags=["stations"])
@@ -69,9 +68,8 @@ def verify_station(request: HttpRequest, code: str):
     found = station_verify(code=code)
     if found is None:
         return {"code": code.strip().upper()[:20], "official": False}
-    station, partner = found
+    station, partner_name = found
     return {
         "code": station.code, "official": True, "status": station.status, "name": station.name,
-        "village": station.village.name, "county": station.county.name,
-        "partner": mask_name(partner.full_name) if partner else None,
+        "village": station.village.name, "county": station.county.name, "partner": partner_name or None,
     }

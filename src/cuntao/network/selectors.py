@@ -2,20 +2,27 @@
 
 from django.db.models import Count, Q, QuerySet
 
-from cuntao.core.scope import Scope, get_in_scope
+from cuntao.core.scope import Role, Scope, get_in_scope
+from cuntao.core.validators import mask_name
 from cuntao.network.models import County, Partner, PartnerStatus, StaffMembership, StaffRole, Station, Village
 
 # A partner reaches their station's data while training and while active.
 PARTNER_STATUSES_WITH_ACCESS = (PartnerStatus.TRAINING, PartnerStatus.ACTIVE)
 
 
-def memberships_for_user(*, user) -> tuple[bool, list[int], Partner | None]:
-    """Return (is programme admin, county ids as staff, partner record with access)."""
-    roles = list(StaffMembership.objects.filter(user=user).values_list("role", "county_id"))
-    admin = any(role == StaffRole.PROGRAMME_ADMIN for role, _ in roles)
-    county_ids = [county_id for role, county_id in roles if role == StaffRole.COUNTY_STAFF]
+def scope_for_user(*, user) -> Scope:
+    """The scope of an active, signed-in user: programme admin, county staff or partner."""
+    memberships = list(StaffMembership.objects.filter(user=user).values_list("role", "county_id"))
+    if user.is_superuser or any(role == StaffRole.PROGRAMME_ADMIN for role, _ in memberships):
+        return Scope(user=user, role=Role.PROGRAMME_ADMIN, county_ids=None, station_ids=None)
+    county_ids = frozenset(county_id for role, county_id in memberships if role == StaffRole.COUNTY_STAFF)
+    if county_ids:
+        return Scope(user=user, role=Role.COUNTY_STAFF, county_ids=county_ids, station_ids=None)
     partner = Partner.objects.filter(user=user, status__in=PARTNER_STATUSES_WITH_ACCESS).first()
-    return admin, county_ids, partner
+    if partner is not None:
+        return Scope(user=user, role=Role.PARTNER, county_ids=frozenset({partner.county_id}),
+                     station_ids=frozenset({partner.station_id}))
+    return Scope(user=user, role=Role.NONE, county_ids=frozenset(), station_ids=frozenset())
 
 
 def county_list(*, scope: Scope) -> QuerySet[County]:
@@ -55,6 +62,19 @@ def station_get_for_actor(*, scope: Scope, code: str, lock: bool = False) -> Sta
     return get_in_scope(station_list(scope=scope), name="station", lock=lock, code=code)
 
 
+def station_of_partner(*, scope: Scope) -> Station:
+    """The partner's own station."""
+    return get_in_scope(station_list(scope=scope), name="station", pk=scope.station_id)
+
+
+def station_rows_with_partner(*, scope: Scope, county_id: int, status: str | None = None,
+                              q: str | None = None) -> list[tuple[Station, Partner | None]]:
+    """The county console's list: each station beside its current partner, in two queries."""
+    stations = station_list(scope=scope, county_id=county_id, status=status, q=q)
+    partners = {p.station_id: p for p in partner_list(scope=scope, county_id=county_id).exclude(status=PartnerStatus.ENDED)}
+    return [(station, partners.get(station.pk)) for station in stations]
+
+
 def station_current_partner(*, station: Station) -> Partner | None:
     return station.partners.exclude(status=PartnerStatus.ENDED).select_related("user").order_by("-applied_at").first()
 
@@ -63,15 +83,20 @@ def station_history(*, station: Station):
     return station.status_events.select_related("actor").order_by("at", "pk")
 
 
-def station_verify(*, code: str) -> tuple[Station, Partner | None] | None:
-    """Public check of a station code: anyone may ask, no scope."""
+def station_verify(*, code: str) -> tuple[Station, str] | None:
+    """Public check of a station code: anyone may ask, no scope.
+
+    Returns the station and its partner's name masked (王**): enough to recognise
+    the person at the counter, not enough to find them elsewhere.
+    """
     code = (code or "").strip().upper()
     if not code:
         return None
     station = Station.objects.select_related("village", "county__province").filter(code=code).first()
     if station is None:
         return None
-    return station, station_current_partner(station=station)
+    partner = station_current_partner(station=station)
+    return station, (mask_name(partner.full_name) if partner else "")
 
 
 def partner_list(*, scope: Scope, county_id: int | None = None, status: str | None = None) -> QuerySet[Partner]:

@@ -102,17 +102,14 @@ def station_apply(
         address=address.strip(), status=StationStatus.APPLYING, opens_at=opens_at, closes_at=closes_at,
         shelf_capacity=shelf_capacity,
     )
-    station.full_clean()
+    _clean(station, renames={"name": "station_name"})
     station.save()
     password = initial_password()
     user = User.objects.create_user(username=username_for_phone(phone), password=password,
                                     first_name=applicant_name.strip()[:150])
     partner = Partner(user=user, station=station, county=county, full_name=applicant_name.strip(), phone=phone,
                       national_id=national_id, status=PartnerStatus.APPLICANT)
-    try:
-        partner.full_clean(exclude=["user", "station", "county"])
-    except ValidationError as e:
-        raise ValidationError({("applicant_name" if k == "full_name" else k): v for k, v in e.message_dict.items()}) from None
+    _clean(partner, exclude=["user", "station", "county"], renames={"full_name": "applicant_name"})
     partner.save()
     _record_station_event(station=station, from_status="", to_status=StationStatus.APPLYING, scope=scope,
                           note=_("Application by %(name)s") % {"name": partner.full_name})
@@ -136,6 +133,7 @@ def partner_verify_identity(*, scope: Scope, station: Station) -> Partner:
 @transaction.atomic
 def station_start_training(*, scope: Scope, station: Station, note: str = "") -> Station:
     """Accept the application: the partner starts training."""
+    require_staff(scope, station.county_id)
     partner = _lock_partner(station)
     if partner.identity_verified_at is None:
         raise Conflict(_("Verify the applicant's identity before training starts."), code="identity_not_verified")
@@ -146,6 +144,7 @@ def station_start_training(*, scope: Scope, station: Station, note: str = "") ->
 def station_open(*, scope: Scope, station: Station, contract_start: datetime.date, contract_end: datetime.date,
                  note: str = "") -> Station:
     """Open the station for business, under the partner's signed contract."""
+    require_staff(scope, station.county_id)
     if contract_end <= contract_start:
         raise ValidationError({"contract_end": [_("The contract must end after it starts.")]})
     partner = _lock_partner(station)
@@ -175,6 +174,14 @@ def station_close(*, scope: Scope, station: Station, note: str) -> Station:
     if not note.strip():
         raise ValidationError({"note": [_("Say why the station is closed.")]})
     return _move_station(scope=scope, station=station, to_status=StationStatus.CLOSED, note=note)
+
+
+def _clean(instance, *, exclude=None, renames: dict[str, str]) -> None:
+    """Validate a row, naming its errors after the fields the caller filled in."""
+    try:
+        instance.full_clean(exclude=exclude)
+    except ValidationError as e:
+        raise ValidationError({renames.get(k, k): v for k, v in e.message_dict.items()}) from None
 
 
 def _lock_partner(station: Station) -> Partner:

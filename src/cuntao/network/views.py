@@ -11,15 +11,15 @@ from cuntao.core.forms import add_service_errors
 from cuntao.core.panels import station_panels
 from cuntao.network import services
 from cuntao.network.forms import StationApplicationForm, StationNoteForm, StationOpenForm, VerifyForm
-from cuntao.network.models import Station, StationStatus
+from cuntao.network.models import StationStatus
 from cuntao.network.selectors import (
     county_get_for_actor,
     county_summaries,
-    partner_list,
     station_current_partner,
     station_get_for_actor,
     station_history,
-    station_list,
+    station_of_partner,
+    station_rows_with_partner,
     station_verify,
     villages_without_live_station,
 )
@@ -44,7 +44,7 @@ def station_home(request):
     scope = request.scope
     if scope.station_id is None:
         return redirect("home")
-    station = Station.objects.select_related("village", "county").get(pk=scope.station_id)
+    station = station_of_partner(scope=scope)
     panels = [(panel.template, panel.context(request, station)) for panel in station_panels()]
     return render(request, "network/station_home.html", {"station": station, "panels": panels,
                                                          "partner": station_current_partner(station=station)})
@@ -67,9 +67,7 @@ def county_detail(request, county_id: int):
     if status not in StationStatus.values:
         status = None
     q = request.GET.get("q", "").strip()[:50]
-    stations = station_list(scope=request.scope, county_id=county.pk, status=status, q=q)
-    partners = {p.station_id: p for p in partner_list(scope=request.scope, county_id=county.pk).exclude(status="ended")}
-    rows = [(station, partners.get(station.pk)) for station in stations]
+    rows = station_rows_with_partner(scope=request.scope, county_id=county.pk, status=status, q=q)
     return render(request, "network/county_detail.html", {
         "county": county, "rows": rows, "status": status, "q": q, "statuses": StationStatus.choices,
     })
@@ -85,7 +83,7 @@ def station_application(request, county_id: int):
         try:
             station, partner, password = services.station_apply(scope=request.scope, **form.cleaned_data)
         except ValidationError as e:
-            add_service_errors(form, e, renames={"name": "station_name"})
+            add_service_errors(form, e)
         except DomainError as e:
             form.add_error(None, e.message)
         else:

@@ -9,7 +9,7 @@ from cuntao.core.errors import DomainError
 from cuntao.core.idempotency import idempotent_create
 from cuntao.core.scope import Scope
 from cuntao.network.models import Station
-from cuntao.network.selectors import station_get_for_actor
+from cuntao.network.selectors import station_get_for_actor, station_of_partner
 from cuntao.villagers.models import Gender, Relation
 from cuntao.villagers.selectors import (
     household_get_for_actor,
@@ -107,7 +107,7 @@ def station_for_write(scope: Scope, code: str | None) -> Station:
     if code:
         return station_get_for_actor(scope=scope, code=code)
     if scope.station_id is not None:
-        return Station.objects.get(pk=scope.station_id)
+        return station_of_partner(scope=scope)
     raise DomainError(_("Name the station by its code."), code="invalid", fields={"station": [_("This field is required.")]})
 
 

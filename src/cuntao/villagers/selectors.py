@@ -4,7 +4,7 @@ import re
 
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
-from cuntao.core.pinyin import has_chinese, query_pinyin
+from cuntao.core.pinyin import has_chinese, name_initials, name_pinyin
 from cuntao.core.scope import Scope, get_in_scope
 from cuntao.villagers.models import Household, MigrantRelative, Villager
 
@@ -20,11 +20,7 @@ def villager_list(*, scope: Scope, station_id: int | None = None, q: str | None 
     if station_id is not None:
         qs = qs.filter(station_id=station_id)
     q = (q or "").strip()[:50]
-    if q:
-        qs = villager_search(qs, q)
-    else:
-        qs = qs.order_by("name_pinyin", "pk")
-    return qs
+    return villager_search(qs, q) if q else qs.order_by("name_pinyin", "pk")
 
 
 def villager_search(qs: QuerySet[Villager], q: str) -> QuerySet[Villager]:
@@ -35,7 +31,7 @@ def villager_search(qs: QuerySet[Villager], q: str) -> QuerySet[Villager]:
     if PHONE_QUERY.match(q):
         digits = re.sub(r"\D", "", q)
         return qs.filter(phone__contains=digits).order_by("name_pinyin", "pk")
-    spelled, initials = query_pinyin(q)
+    spelled, initials = name_pinyin(q), name_initials(q)
     match = Q(name_pinyin__contains=spelled) | Q(name_initials__startswith=initials)
     if has_chinese(q):
         match |= Q(name__contains=q)
