@@ -1,6 +1,7 @@
 """County staff take a partner applicant from application to an open station."""
 
 import datetime
+import re
 
 import pytest
 from django.contrib.auth import authenticate
@@ -131,3 +132,11 @@ def test_county_page_lists_stations_with_partners_in_few_queries(clerk_client, s
         response = clerk_client.get(f"/county/{station.county_id}/")
     assert response.status_code == 200
     assert len(response.context["rows"]) == 2
+
+
+def test_open_form_offers_dates_the_browser_date_picker_can_show(clerk_client, station):
+    station.status = "training"
+    station.save()
+    page = clerk_client.get(f"/county/stations/{station.code}/").content.decode()
+    assert 'type="date"' in page
+    assert re.search(r'name="contract_start" value="\d{4}-\d{2}-\d{2}"', page)

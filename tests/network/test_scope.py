@@ -118,3 +118,10 @@ def test_user_without_role_sees_nothing(db, station):
     client = login(UserFactory(username="nobody"))
     assert client.get("/").status_code == 403
     assert client.get("/api/v1/stations").json()["items"] == []
+
+
+def test_out_of_scope_page_is_a_friendly_404_in_the_users_language(partner_client, neighbour):
+    response = partner_client.get(f"/villagers/{neighbour.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 404
+    assert "404.html" in [t.name for t in response.templates]
+    assert "页面" in response.content.decode() or "不存在" in response.content.decode()

@@ -155,7 +155,7 @@ def seed_county(
         for u, s, n in zip(users, stations, numbers, strict=True)
     ], batch_size=BATCH)
     StationStatusEvent.objects.bulk_create(
-        [StationStatusEvent(station=s, county=county, from_status=a, to_status=b, note="seed")
+        [StationStatusEvent(station=s, county=county, from_status=a, to_status=b)
          for s in stations for a, b in STATUS_PATH[s.status]], batch_size=BATCH)
 
     serving = [s for s in stations if s.status in (StationStatus.OPEN, StationStatus.TRAINING, StationStatus.SUSPENDED)]

@@ -14,8 +14,8 @@ class StationApplicationForm(forms.Form):
     applicant_name = forms.CharField(label=_("Applicant's full name"), max_length=50)
     applicant_phone = forms.CharField(label=_("Applicant's phone"), max_length=40)
     applicant_national_id = forms.CharField(label=_("Applicant's ID number"), max_length=40, required=False)
-    opens_at = forms.TimeField(label=_("Opens at"), initial=datetime.time(8, 0), widget=forms.TimeInput(attrs={"type": "time"}))
-    closes_at = forms.TimeField(label=_("Closes at"), initial=datetime.time(20, 0), widget=forms.TimeInput(attrs={"type": "time"}))
+    opens_at = forms.TimeField(label=_("Opens at"), initial=datetime.time(8, 0), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    closes_at = forms.TimeField(label=_("Closes at"), initial=datetime.time(20, 0), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
     shelf_capacity = forms.IntegerField(label=_("Shelf capacity (parcels)"), min_value=1, max_value=10000, initial=80)
 
     def __init__(self, *args, villages, **kwargs):
@@ -24,8 +24,8 @@ class StationApplicationForm(forms.Form):
 
 
 class StationOpenForm(forms.Form):
-    contract_start = forms.DateField(label=_("Contract start"), widget=forms.DateInput(attrs={"type": "date"}))
-    contract_end = forms.DateField(label=_("Contract end"), widget=forms.DateInput(attrs={"type": "date"}))
+    contract_start = forms.DateField(label=_("Contract start"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    contract_end = forms.DateField(label=_("Contract end"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
 
     def __init__(self, *args, **kwargs):
