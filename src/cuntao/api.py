@@ -93,13 +93,18 @@ def on_http_error(request, exc):
 
 
 def add_routers() -> None:
+    """Mount every app's router at /api/v1/; each app owns the paths under its nouns."""
+    from cuntao.catalog.api import router as catalog_router
     from cuntao.core.api import router as core_router
+    from cuntao.ledger.api import router as ledger_router
+    from cuntao.logistics.api import router as logistics_router
     from cuntao.network.api import router as network_router
+    from cuntao.notify.api import router as notify_router
     from cuntao.villagers.api import router as villagers_router
 
-    api.add_router("/", core_router)
-    api.add_router("/", network_router)
-    api.add_router("/", villagers_router)
+    for router in (core_router, network_router, villagers_router, notify_router, catalog_router, ledger_router,
+                   logistics_router):
+        api.add_router("/", router)
 
 
 add_routers()

@@ -56,6 +56,10 @@ INSTALLED_APPS = [
     "axes",
     "cuntao.network",
     "cuntao.villagers",
+    "cuntao.notify",
+    "cuntao.catalog",
+    "cuntao.ledger",
+    "cuntao.logistics",
     "cuntao.demo",
 ]
 

@@ -17,4 +17,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("cuntao.network.urls")),
     path("", include("cuntao.villagers.urls")),
+    path("", include("cuntao.notify.urls")),
+    path("", include("cuntao.catalog.urls")),
+    path("", include("cuntao.ledger.urls")),
+    path("", include("cuntao.logistics.urls")),
 ]
