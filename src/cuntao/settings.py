@@ -152,6 +152,8 @@ USE_TZ = True
 TIME_ZONE = env.get_str("CUNTAO_TIME_ZONE", "Asia/Shanghai")
 
 PHONE_REGION = env.get_str("CUNTAO_PHONE_REGION", "CN")
+# Where SMS and voice notices go; the default records them in the database and the log.
+NOTIFY_GATEWAY = env.get_str("CUNTAO_NOTIFY_GATEWAY", "cuntao.notify.gateways.DatabaseLogGateway")
 CURRENCY = env.get_str("CUNTAO_CURRENCY", "CNY")
 
 STATIC_URL = "/static/"
