@@ -3,7 +3,7 @@
 #
 #   make demo                 run the embedded demo        (ARGS="..." passed to `cuntao demo`)
 #   make test                 run the test suite           (PYTEST_ARGS="..." passed to pytest)
-#   make bench                seed a large data set        (ARGS="..." passed to bench/seed.py)
+#   make bench                run every benchmark in bench/ (BENCH="routes" for one, ARGS="..." to it)
 #   make clean                remove .venv and build leftovers (keeps var/, the demo's data)
 #
 # Installs are skipped while .venv is newer than pyproject.toml: stamp files in
@@ -18,6 +18,9 @@ PYTEST_ARGS ?=
 VENV_PY := $(VENV)/bin/python
 STAMP_BASE := $(VENV)/.installed-base
 STAMP_TEST := $(VENV)/.installed-test
+STAMP_BENCH := $(VENV)/.installed-bench
+# The benchmarks to run: every bench/*.py by name, or BENCH="routes seed".
+BENCH ?= $(sort $(basename $(notdir $(wildcard bench/*.py))))
 
 .DEFAULT_GOAL := help
 .PHONY: help demo test bench clean venv
@@ -25,7 +28,7 @@ STAMP_TEST := $(VENV)/.installed-test
 help:
 	@echo "make demo    run the demo (ARGS=... for 'cuntao demo')"
 	@echo "make test    run the tests (PYTEST_ARGS=... for pytest)"
-	@echo "make bench   run bench/seed.py (ARGS=...)"
+	@echo "make bench   run the benchmarks in bench/ (BENCH=routes for one; ARGS=... to it)"
 	@echo "make clean   remove .venv and build leftovers"
 
 # The environment itself. A failed `venv` (Debian without python3-venv leaves a
@@ -55,8 +58,17 @@ demo: $(STAMP_BASE)
 test: $(STAMP_TEST)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-bench: $(STAMP_BASE)
-	$(VENV_PY) bench/seed.py $(ARGS)
+# The bench extra adds the tools only benchmarks use (OR-Tools to compare routes with).
+$(STAMP_BENCH): pyproject.toml | $(VENV_PY)
+	$(VENV_PY) -m pip install -e '.[bench]'
+	@touch $(STAMP_BASE) $@
+
+# Each benchmark prints JSON lines on stdout; the name of each goes to stderr.
+bench: $(STAMP_BENCH)
+	@set -e; for name in $(BENCH); do \
+	  echo "== bench/$$name.py" >&2; \
+	  $(VENV_PY) bench/$$name.py $(ARGS); \
+	done
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info artifacts
