@@ -43,7 +43,7 @@ def test_bad_declared_amount_is_a_422_naming_the_field(partner_client, cash, bod
 def test_county_staff_confirm_by_api_and_a_partner_cannot(partner_client, clerk_client, cash):
     settlement_id = post(partner_client, "/api/v1/ledger/settlements", {"amount_fen": 6000}).json()["id"]
     refused = post(partner_client, f"/api/v1/ledger/settlements/{settlement_id}/confirm", {"counted_fen": 6000})
-    assert refused.status_code == 400 and refused.json()["error"]["code"] == "forbidden"
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
     short = post(clerk_client, f"/api/v1/ledger/settlements/{settlement_id}/confirm", {"counted_fen": 5900})
     assert short.status_code == 422 and "note" in short.json()["error"]["fields"]
     done = post(clerk_client, f"/api/v1/ledger/settlements/{settlement_id}/confirm",

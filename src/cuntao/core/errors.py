@@ -31,6 +31,13 @@ class NotFound(DomainError, Http404):
     code = "not_found"
 
 
+class Forbidden(DomainError):
+    """The caller may see the object but their role may not do this to it."""
+
+    status = 403
+    code = "forbidden"
+
+
 class Conflict(DomainError):
     """The object is not in a state that allows the action."""
 

@@ -22,7 +22,7 @@ from django.db.models import Model, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cuntao.core.errors import Conflict, DomainError, NotFound
+from cuntao.core.errors import Conflict, DomainError, Forbidden, NotFound
 from cuntao.core.scope import Role, Scope
 from cuntao.ledger.models import (
     ACCOUNT_CHART,
@@ -180,7 +180,7 @@ def ledger_post(*, scope: Scope, county: County | int, kind: str, lines, dedupe_
     if not scope.may_reach_county(county_id):
         raise NotFound("county")
     if kind == TransactionKind.ADJUSTMENT and not scope.is_staff_scope:
-        raise DomainError(_("Only county staff may post an adjustment."), code="forbidden")
+        raise Forbidden(_("Only county staff may post an adjustment."))
     checked = _checked_lines(county_id, lines)
 
     existing = Transaction.objects.filter(county_id=county_id, dedupe_key=dedupe_key).first()
@@ -441,7 +441,7 @@ def reverse_commission(*, scope: Scope, station: Station, reference: Reference, 
 
 def _require_county_staff(scope: Scope, county_id: int) -> None:
     if not (scope.is_staff_scope and scope.may_reach_county(county_id)):
-        raise DomainError(_("Only county staff of this county may do that."), code="forbidden")
+        raise Forbidden(_("Only county staff of this county may do that."))
 
 
 def _record_settlement_event(settlement: Settlement, *, scope: Scope, from_status: str, note: str = "") -> None:

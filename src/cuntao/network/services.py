@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cuntao.core.errors import Conflict, DomainError
+from cuntao.core.errors import Conflict, Forbidden
 from cuntao.core.scope import Scope
 from cuntao.core.validators import normalize_national_id, normalize_phone
 from cuntao.network.models import County, Partner, PartnerStatus, Station, StationStatus, StationStatusEvent, Village
@@ -40,7 +40,7 @@ PASSWORD_ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c
 
 def require_staff(scope: Scope, county_id: int) -> None:
     if not (scope.is_staff_scope and scope.may_reach_county(county_id)):
-        raise DomainError(_("Only county staff of this county may do that."), code="forbidden")
+        raise Forbidden(_("Only county staff of this county may do that."))
 
 
 def initial_password() -> str:

@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from cuntao.core.errors import Conflict, DomainError
+from cuntao.core.errors import Conflict, Forbidden
 from cuntao.core.scope import Scope
 from cuntao.network.models import Station
 from cuntao.notify.gateways import Gateway, GatewayRejected, GatewayUnavailable
@@ -51,11 +51,6 @@ def lease_seconds() -> int:
 
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_CAP_SECONDS = 3600
-
-
-class NotAllowed(DomainError):
-    status = 403
-    code = "forbidden"
 
 
 @dataclass(frozen=True)
@@ -196,7 +191,7 @@ def notice_mark_told(*, scope: Scope, notice_id: int, now: datetime | None = Non
 def notice_retry(*, scope: Scope, notice_id: int, now: datetime | None = None) -> Notice:
     """Send a failed notice again, with a fresh count of attempts (county staff only)."""
     if not scope.is_staff_scope:
-        raise NotAllowed(_("Only county staff retry notices."))
+        raise Forbidden(_("Only county staff retry notices."))
     notice = notice_get_for_actor(scope=scope, notice_id=notice_id, lock=True)
     if notice.status != NoticeStatus.FAILED:
         raise Conflict(_("Only a failed notice can be retried; this one is %(status)s.")
