@@ -95,3 +95,12 @@ def test_rows_typed_after_a_bulk_seed_get_fresh_ids(demo):
 def test_synthetic_counties_are_numbered_from_one_beside_the_demo(demo):
     call_command("seed", counties=1, villages_per_county=1, villagers_per_village=5, seed=3, quiet=True)
     assert County.objects.filter(code="S0001").exists()
+
+
+def test_demo_command_seeds_the_catalogue_too(db):
+    from cuntao.catalog.models import Product
+
+    call_command("demo", no_serve=True)
+    call_command("demo", no_serve=True)  # a second start keeps what is there
+    assert Product.objects.filter(name__contains="电饭煲").exists()
+    assert Product.objects.count() == Product.objects.values("sku").distinct().count()

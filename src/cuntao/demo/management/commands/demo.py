@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management import BaseCommand, call_command
 from tqdm import tqdm
 
+from cuntao.catalog.demo import catalog_seed_demo
 from cuntao.core.server import serve
 from cuntao.demo.services import DEMO_LOGINS, DEMO_PASSWORD, demo_village_count, network_seed_demo
 
@@ -23,6 +24,7 @@ class Command(BaseCommand):
             seeded = network_seed_demo(on_village=lambda: bar.update(1))
         if not seeded:
             self.stdout.write("The demo network is already seeded; keeping it.")
+        catalog_seed_demo()  # idempotent: adds what is missing
         url = f"http://127.0.0.1:{port}/"
         self.stdout.write(self.style.SUCCESS(f"\ncuntao demo: {url}"))
         self.stdout.write(f"Every demo login has the password: {DEMO_PASSWORD}")
