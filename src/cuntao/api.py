@@ -72,8 +72,7 @@ def on_validation_error(request, exc):
 
 @api.exception_handler(DomainError)
 def on_domain_error(request, exc):
-    message = _("Not found.") if exc.status == 404 else exc.message
-    return error_response(request, exc.status, exc.code, message, exc.fields)
+    return error_response(request, exc.status, exc.code, exc.message, exc.fields)
 
 
 @api.exception_handler(Http404)

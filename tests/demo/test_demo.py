@@ -97,7 +97,8 @@ def test_synthetic_counties_are_numbered_from_one_beside_the_demo(demo):
     assert County.objects.filter(code="S0001").exists()
 
 
-def test_demo_command_seeds_the_catalogue_too(db):
+@pytest.mark.django_db(transaction=True)  # the command migrates: no test transaction around it
+def test_demo_command_seeds_the_catalogue_too():
     from cuntao.catalog.models import Product
 
     call_command("demo", no_serve=True)

@@ -105,7 +105,7 @@ def get_product(request: HttpRequest, product_id: int):
 def _merchant(scope, merchant_id: int) -> Merchant:
     found = merchant_list(scope=scope).filter(pk=merchant_id).first()
     if found is None:
-        raise NotFound("merchant")
+        raise NotFound(detail="merchant")
     return found
 
 

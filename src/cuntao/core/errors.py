@@ -5,6 +5,7 @@ and the API show them next to the field; everything else is a DomainError.
 """
 
 from django.http import Http404
+from django.utils.translation import gettext_lazy
 
 
 class DomainError(Exception):
@@ -25,7 +26,13 @@ class NotFound(DomainError, Http404):
     """The object does not exist, or lies outside the caller's scope (never say which).
 
     Also an Http404, so a page that lets it escape answers 404 like any missing page.
+    Its message is the same for both unless a caller gives one that reveals nothing
+    (an unknown parcel code, say); `detail` names what was looked for, for logs only.
     """
+
+    def __init__(self, message=None, *, code: str | None = None, fields: dict | None = None, detail: str = ""):
+        super().__init__(message if message is not None else gettext_lazy("Not found."), code=code, fields=fields)
+        self.detail = detail
 
     status = 404
     code = "not_found"

@@ -93,7 +93,7 @@ def get_in_scope(qs: QuerySet, *, name: str, lock: bool = False, **lookup):
         qs = qs.select_for_update(of=("self",))
     found = qs.filter(**lookup).first()
     if found is None:
-        raise NotFound(name)
+        raise NotFound(detail=name)
     return found
 
 

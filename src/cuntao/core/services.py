@@ -31,7 +31,7 @@ def token_revoke(*, scope: Scope, token_id: int) -> ApiToken:
     """Revoke one of the acting user's tokens; revoking twice changes nothing."""
     token = ApiToken.objects.select_for_update().filter(pk=token_id, user=scope.user).first()
     if token is None:
-        raise NotFound("token")
+        raise NotFound(detail="token")
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])

@@ -178,7 +178,7 @@ def ledger_post(*, scope: Scope, county: County | int, kind: str, lines, dedupe_
         _refuse(_("A posting needs a dedupe key of 1 to %(max)s characters.") % {"max": MAX_DEDUPE_KEY},
                 "bad_dedupe_key")
     if not scope.may_reach_county(county_id):
-        raise NotFound("county")
+        raise NotFound(detail="county")
     if kind == TransactionKind.ADJUSTMENT and not scope.is_staff_scope:
         raise Forbidden(_("Only county staff may post an adjustment."))
     checked = _checked_lines(county_id, lines)
@@ -209,7 +209,7 @@ def ledger_post(*, scope: Scope, county: County | int, kind: str, lines, dedupe_
 
 def _require_station(scope: Scope, station: Station) -> None:
     if not scope.may_reach_station(station.pk, station.county_id):
-        raise NotFound("station")
+        raise NotFound(detail="station")
 
 
 def _positive_fen(amount, field: str = "amount_fen") -> int:

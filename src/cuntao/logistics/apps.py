@@ -6,3 +6,13 @@ class LogisticsConfig(AppConfig):
     name = "cuntao.logistics"
     label = "logistics"
     verbose_name = _("Logistics")
+
+    def ready(self):
+        from cuntao.core.panels import StationPanel, register_station_panel
+        from cuntao.logistics.selectors import WAITING_LONG_DAYS, station_parcel_counts
+
+        register_station_panel(StationPanel(
+            order=30, template="logistics/_station_panel.html",
+            context=lambda request, station: {"counts": station_parcel_counts(scope=request.scope, station_id=station.pk),
+                                              "long_days": WAITING_LONG_DAYS},
+        ))

@@ -2,6 +2,9 @@
 
 from django.db.models import Count, Q, QuerySet
 
+from django.utils.translation import gettext as _
+
+from cuntao.core.errors import DomainError
 from cuntao.core.scope import Role, Scope, get_in_scope
 from cuntao.core.validators import mask_name
 from cuntao.network.models import County, Partner, PartnerStatus, StaffMembership, StaffRole, Station, Village
@@ -65,6 +68,15 @@ def station_get_for_actor(*, scope: Scope, code: str, lock: bool = False) -> Sta
 def station_of_partner(*, scope: Scope) -> Station:
     """The partner's own station."""
     return get_in_scope(station_list(scope=scope), name="station", pk=scope.station_id)
+
+
+def station_for_write(*, scope: Scope, code: str | None) -> Station:
+    """The station a create is for: the one named by its code, or the partner's own."""
+    if code:
+        return station_get_for_actor(scope=scope, code=code)
+    if scope.station_id is not None:
+        return station_of_partner(scope=scope)
+    raise DomainError(_("Name the station by its code."), code="invalid", fields={"station": [_("This field is required.")]})
 
 
 def station_rows_with_partner(*, scope: Scope, county_id: int, status: str | None = None,

@@ -1,15 +1,11 @@
 from datetime import datetime
 
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from ninja import Field, Header, Router, Schema
 from ninja.pagination import paginate
 
-from cuntao.core.errors import DomainError
 from cuntao.core.idempotency import idempotent_create
-from cuntao.core.scope import Scope
-from cuntao.network.models import Station
-from cuntao.network.selectors import station_get_for_actor, station_of_partner
+from cuntao.network.selectors import station_for_write, station_get_for_actor
 from cuntao.villagers.models import Gender, Relation
 from cuntao.villagers.selectors import (
     household_get_for_actor,
@@ -102,15 +98,6 @@ class RelativeOut(Schema):
     receives_notices: bool
 
 
-def station_for_write(scope: Scope, code: str | None) -> Station:
-    """The station a create is for: the one named, or the partner's own."""
-    if code:
-        return station_get_for_actor(scope=scope, code=code)
-    if scope.station_id is not None:
-        return station_of_partner(scope=scope)
-    raise DomainError(_("Name the station by its code."), code="invalid", fields={"station": [_("This field is required.")]})
-
-
 @router.get("/villagers", response=list[VillagerOut], summary="Find villagers by name, pinyin, initials or phone")
 @paginate
 def list_villagers(request: HttpRequest, station: str | None = None, q: str | None = None):
@@ -123,7 +110,7 @@ def create_villager(request: HttpRequest, payload: VillagerIn,
                     idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
     def create():
         scope = request.scope
-        station = station_for_write(scope, payload.station)
+        station = station_for_write(scope=scope, code=payload.station)
         household = household_get_for_actor(scope=scope, household_id=payload.household_id) if payload.household_id else None
         data = payload.dict(exclude={"station", "household_id"})
         villager = villager_register(scope=scope, station=station, household=household, **data)
@@ -159,7 +146,7 @@ def list_households(request: HttpRequest, station: str | None = None, q: str | N
 def create_household(request: HttpRequest, payload: HouseholdIn,
                      idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
     def create():
-        station = station_for_write(request.scope, payload.station)
+        station = station_for_write(scope=request.scope, code=payload.station)
         household = household_create(scope=request.scope, station=station, name=payload.name, address=payload.address)
         return 201, HouseholdOut.from_orm(household).model_dump(mode="json")
 

@@ -22,7 +22,7 @@ VILLAGER_FIELDS = ("name", "birth_year", "gender", "phone", "national_id", "need
 
 def require_station_in_scope(scope: Scope, station: Station) -> None:
     if not scope.may_reach_station(station.pk, station.county_id):
-        raise NotFound("station")
+        raise NotFound(detail="station")
 
 
 def require_station_serving(station: Station) -> None:

@@ -1,0 +1,243 @@
+"""Parcels on their way between the county warehouse and the villager, and every scan of them."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from cuntao.network.models import County, Station
+from cuntao.villagers.models import Villager
+
+# Crockford's base32 without I, L, O and U: a clerk reads CT-codes aloud and types them.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_PREFIX = "CT"
+CODE_LENGTH = 8  # 32**8, about 10**12: collisions are retried, never expected
+MAX_PICKUP_ATTEMPTS = 5
+
+
+def new_parcel_code() -> str:
+    return CODE_PREFIX + "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def new_tracking_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class Direction(models.TextChoices):
+    INBOUND = "inbound", _("Inbound (to a villager)")
+    OUTBOUND = "outbound", _("Outbound (from a village)")
+
+
+class Source(models.TextChoices):
+    OUR_ORDER = "our_order", _("Our order")
+    EXTERNAL_MARKETPLACE = "external_marketplace", _("External marketplace order")
+    CARRIER = "carrier", _("Carrier parcel")
+
+
+class ParcelStatus(models.TextChoices):
+    ANNOUNCED = "announced", _("Announced")
+    AT_WAREHOUSE = "at_warehouse", _("At the county warehouse")
+    SORTED = "sorted", _("Sorted to its station")
+    IN_TRANSIT = "in_transit", _("On the truck")
+    AT_STATION = "at_station", _("At the station")
+    HANDED_OVER = "handed_over", _("Handed over")
+    DAMAGED = "damaged", _("Damaged")
+    RETURNED = "returned", _("Returned")
+    MISSING = "missing", _("Missing")
+
+
+class HandoverMethod(models.TextChoices):
+    CODE = "code", _("Pickup code")
+    IDENTITY = "identity", _("Identity checked by the partner")
+
+
+class Parcel(models.Model):
+    """A parcel (包裹) for a villager through their station, or from a village.
+
+    The pickup code is kept only as an HMAC (see services.pickup_code_digest): it is
+    shown once, in the notice to the villager. The tracking token makes the public
+    tracking link; it is unguessable and shows no names or phones.
+    """
+
+    county = models.ForeignKey(County, on_delete=models.PROTECT, verbose_name=_("county"))
+    station = models.ForeignKey(Station, on_delete=models.PROTECT, related_name="parcels", verbose_name=_("station"))
+    villager = models.ForeignKey(Villager, on_delete=models.PROTECT, null=True, blank=True, related_name="parcels",
+                                 verbose_name=_("addressee"))
+    addressee_name = models.CharField(_("addressee name on the label"), max_length=50, blank=True)
+    direction = models.CharField(_("direction"), max_length=10, choices=Direction, default=Direction.INBOUND)
+    source = models.CharField(_("source"), max_length=24, choices=Source)
+    fee_fen = models.PositiveIntegerField(_("station fee (fen)"), default=0,
+                                          help_text=_("What the carrier pays the station for this parcel."))
+    carrier = models.CharField(_("carrier"), max_length=40, blank=True)
+    carrier_tracking_no = models.CharField(_("carrier tracking number"), max_length=40, blank=True)
+    code = models.CharField(_("parcel code"), max_length=12, unique=True, default=new_parcel_code, editable=False)
+    weight_g = models.PositiveIntegerField(_("weight (g)"), default=0)
+    volume_cm3 = models.PositiveIntegerField(_("volume (cm³)"), default=0)
+    is_large_item = models.BooleanField(_("large item"), default=False)
+    status = models.CharField(_("status"), max_length=14, choices=ParcelStatus, default=ParcelStatus.ANNOUNCED)
+    is_damaged = models.BooleanField(_("damaged"), default=False)
+    shelf_position = models.CharField(_("shelf position"), max_length=20, blank=True)
+    arrived_at_station_at = models.DateTimeField(_("arrived at the station at"), null=True, blank=True)
+    pickup_code_digest = models.CharField(_("pickup code (HMAC)"), max_length=64, blank=True, editable=False)
+    pickup_attempts = models.PositiveSmallIntegerField(_("wrong pickup codes"), default=0)
+    pickup_locked_at = models.DateTimeField(_("pickup by code locked at"), null=True, blank=True)
+    tracking_token = models.CharField(_("tracking token"), max_length=32, unique=True, default=new_tracking_token,
+                                      editable=False)
+    handed_over_at = models.DateTimeField(_("handed over at"), null=True, blank=True)
+    handed_over_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                       related_name="+", verbose_name=_("handed over by"))
+    handover_method = models.CharField(_("handed over with"), max_length=10, choices=HandoverMethod, blank=True)
+    handover_note = models.CharField(_("hand-over note"), max_length=300, blank=True,
+                                     help_text=_("Who received the parcel and how their identity was checked."))
+    order_ref = models.CharField(_("order reference"), max_length=40, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name=_("registered by"))
+    created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("parcel")
+        verbose_name_plural = _("parcels")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["station", "status"]),
+            models.Index(fields=["county", "status"]),
+            models.Index(fields=["county", "carrier_tracking_no"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["carrier", "carrier_tracking_no"], condition=~Q(carrier_tracking_no=""),
+                                    name="parcel_tracking_no_unique_per_carrier",
+                                    violation_error_message=_("This carrier's tracking number is already registered.")),
+            models.CheckConstraint(condition=Q(source="carrier") | Q(fee_fen=0), name="parcel_fee_only_for_carrier",
+                                   violation_error_message=_("Only carrier parcels earn the station a fee.")),
+            models.CheckConstraint(
+                condition=(Q(status="handed_over") & Q(handed_over_at__isnull=False) & ~Q(handover_method=""))
+                | (~Q(status="handed_over") & Q(handed_over_at__isnull=True)),
+                name="parcel_handed_over_has_time_and_method",
+                violation_error_message=_("A handed-over parcel records when and how, and only it does."),
+            ),
+            models.CheckConstraint(condition=Q(pickup_attempts__lte=MAX_PICKUP_ATTEMPTS),
+                                   name="parcel_pickup_attempts_capped",
+                                   violation_error_message=_("Too many wrong pickup codes.")),
+        ]
+
+    def __str__(self):
+        return self.code
+
+
+class ScanKind(models.TextChoices):
+    REGISTERED = "registered", _("Registered")
+    WAREHOUSE_SCAN = "warehouse_scan", _("Scanned at the county warehouse")
+    DISPATCHED = "dispatched", _("Loaded on the truck")
+    STATION_SCAN = "station_scan", _("Scanned in at the station")
+    UNEXPECTED = "unexpected", _("Arrived unexpectedly")
+    MISSING = "missing", _("Missing at receipt")
+    PICKUP_LOCKED = "pickup_locked", _("Pickup by code locked")
+    HANDED_OVER = "handed_over", _("Handed over")
+    ADDRESSEE_SET = "addressee_set", _("Addressee found")
+
+
+class ParcelEvent(models.Model):
+    """One scan or change of a parcel (扫描记录): who, when, where, what; never rewritten."""
+
+    parcel = models.ForeignKey(Parcel, on_delete=models.PROTECT, related_name="events", verbose_name=_("parcel"))
+    county = models.ForeignKey(County, on_delete=models.PROTECT, verbose_name=_("county"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                              verbose_name=_("by"))
+    at = models.DateTimeField(_("at"))
+    place = models.CharField(_("where"), max_length=20, blank=True,
+                             help_text=_("WH for the county warehouse, or the station code."))
+    kind = models.CharField(_("what"), max_length=16, choices=ScanKind)
+    from_status = models.CharField(_("from"), max_length=14, choices=ParcelStatus, blank=True)
+    to_status = models.CharField(_("to"), max_length=14, choices=ParcelStatus)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("parcel event")
+        verbose_name_plural = _("parcel events")
+        ordering = ["parcel", "at", "pk"]
+
+    def __str__(self):
+        return f"{self.parcel_id}: {self.kind} {self.from_status} -> {self.to_status}"
+
+
+class StationReceipt(models.Model):
+    """One receipt of the day's truck at a station (到站签收): opened by the first scan, closed by the partner."""
+
+    county = models.ForeignKey(County, on_delete=models.PROTECT, verbose_name=_("county"))
+    station = models.ForeignKey(Station, on_delete=models.PROTECT, related_name="receipts", verbose_name=_("station"))
+    opened_at = models.DateTimeField(_("opened at"))
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+", verbose_name=_("opened by"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+", verbose_name=_("closed by"))
+
+    class Meta:
+        verbose_name = _("station receipt")
+        verbose_name_plural = _("station receipts")
+        ordering = ["-opened_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["station"], condition=Q(closed_at__isnull=True),
+                                    name="one_open_receipt_per_station",
+                                    violation_error_message=_("This station already has an open receipt.")),
+        ]
+
+    def __str__(self):
+        return f"{self.station_id} @ {self.opened_at:%Y-%m-%d}"
+
+
+class DiscrepancyKind(models.TextChoices):
+    MISSING = "missing", _("Missing")
+    UNEXPECTED = "unexpected", _("Unexpected")
+
+
+class ReceiptDiscrepancy(models.Model):
+    """A parcel expected but not scanned, or scanned but not expected, reported to the county (差异)."""
+
+    receipt = models.ForeignKey(StationReceipt, on_delete=models.PROTECT, related_name="discrepancies",
+                                verbose_name=_("receipt"))
+    county = models.ForeignKey(County, on_delete=models.PROTECT, verbose_name=_("county"))
+    station = models.ForeignKey(Station, on_delete=models.PROTECT, related_name="+", verbose_name=_("station"))
+    kind = models.CharField(_("kind"), max_length=10, choices=DiscrepancyKind)
+    parcel = models.ForeignKey(Parcel, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                               verbose_name=_("parcel"))
+    scanned_code = models.CharField(_("scanned code"), max_length=40, blank=True)
+    at = models.DateTimeField(_("at"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+", verbose_name=_("by"))
+
+    class Meta:
+        verbose_name = _("receipt discrepancy")
+        verbose_name_plural = _("receipt discrepancies")
+        ordering = ["receipt", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(parcel__isnull=False) | ~Q(scanned_code=""),
+                                   name="discrepancy_names_a_parcel_or_code",
+                                   violation_error_message=_("A discrepancy names a parcel or the scanned code.")),
+        ]
+
+    def __str__(self):
+        return f"{self.kind}: {self.parcel_id or self.scanned_code}"
+
+
+class PickupAttempt(models.Model):
+    """One pickup code tried at a station (取件尝试); wrong ones count towards the limits."""
+
+    county = models.ForeignKey(County, on_delete=models.PROTECT, verbose_name=_("county"))
+    station = models.ForeignKey(Station, on_delete=models.PROTECT, related_name="+", verbose_name=_("station"))
+    parcel = models.ForeignKey(Parcel, on_delete=models.PROTECT, related_name="pickup_attempt_rows",
+                               verbose_name=_("parcel"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+", verbose_name=_("by"))
+    at = models.DateTimeField(_("at"))
+    succeeded = models.BooleanField(_("succeeded"))
+
+    class Meta:
+        verbose_name = _("pickup attempt")
+        verbose_name_plural = _("pickup attempts")
+        indexes = [models.Index(fields=["station", "succeeded", "at"])]
+
+    def __str__(self):
+        return f"{self.parcel_id} @ {self.at}"

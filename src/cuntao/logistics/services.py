@@ -1,0 +1,478 @@
+"""Writes of parcels: registration, scans at the warehouse and the station, hand-over.
+
+Every change of a parcel's status appends a ParcelEvent in the same transaction.
+Where two writers can meet (two scanners, two phones handing over one parcel) the
+parcel row is locked first; a hand-over locks the station row before the parcel so the
+station's hourly count of wrong codes is read under a lock too.
+"""
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cuntao.core.errors import Conflict, DomainError, Forbidden, NotFound
+from cuntao.core.scope import Scope
+from cuntao.logistics.models import (
+    MAX_PICKUP_ATTEMPTS,
+    Direction,
+    DiscrepancyKind,
+    HandoverMethod,
+    Parcel,
+    ParcelEvent,
+    ParcelStatus,
+    PickupAttempt,
+    ReceiptDiscrepancy,
+    ScanKind,
+    Source,
+    StationReceipt,
+)
+from cuntao.logistics.selectors import parcel_list
+from cuntao.network.models import Station
+from cuntao.villagers.models import Villager
+
+WAREHOUSE = "WH"
+# Wrong codes tried at one station within an hour before it stops taking codes: with
+# 10**6 codes and 20 tries an hour, guessing any one parcel takes decades.
+MAX_WRONG_CODES_PER_STATION_HOUR = 20
+PICKUP_CODE_DIGITS = 6
+# A scan moves a parcel only forward from these; later statuses answer "duplicate".
+WAREHOUSE_SCANNABLE = (ParcelStatus.ANNOUNCED, ParcelStatus.AT_WAREHOUSE)
+STATION_EXPECTED = (ParcelStatus.SORTED, ParcelStatus.IN_TRANSIT)
+
+
+class UnknownParcel(NotFound):
+    """A code no parcel has: a 404 whose message says what to do (a code is no secret)."""
+
+    code = "unknown_parcel"
+
+
+class TooManyAttempts(DomainError):
+    status = 429
+    code = "too_many_attempts"
+
+
+# --- helpers ---------------------------------------------------------------------
+
+
+def _event(parcel: Parcel, *, scope: Scope, kind: str, from_status: str, place: str, note: str = "",
+           at: datetime | None = None) -> ParcelEvent:
+    """Append one event; the caller holds the parcel's lock and has set its new status."""
+    return ParcelEvent.objects.create(parcel=parcel, county_id=parcel.county_id, actor=scope.user,
+                                      at=at or timezone.now(), place=place, kind=kind, from_status=from_status,
+                                      to_status=parcel.status, note=note[:300])
+
+
+def _require_staff(scope: Scope) -> None:
+    if not scope.is_staff_scope:
+        raise Forbidden(_("Only county staff scan at the warehouse."))
+
+
+def _require_station(scope: Scope, station: Station) -> None:
+    if not scope.may_reach_station(station.pk, station.county_id):
+        raise NotFound(detail="station")
+
+
+def _lock(parcel_pk: int) -> Parcel:
+    return Parcel.objects.select_for_update(of=("self",)).select_related("station", "station__village").get(pk=parcel_pk)
+
+
+def pickup_code_digest(parcel_pk: int, code: str) -> str:
+    """HMAC-SHA256 of the code, keyed by SECRET_KEY and bound to the parcel.
+
+    A salted slow hash would add nothing: there are only 10**6 codes, so the defence is
+    the attempt limits, and the key keeps a copied table from being searched offline.
+    """
+    message = f"pickup:{parcel_pk}:{code}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def new_pickup_code() -> str:
+    return f"{secrets.randbelow(10 ** PICKUP_CODE_DIGITS):0{PICKUP_CODE_DIGITS}d}"
+
+
+def notify_pickup(*, parcel: Parcel, code: str, actor=None) -> None:
+    """Queue the villager's pickup notice with the code; call inside the arrival's transaction.
+
+    A parcel without a known villager gets no notice: the partner tells the addressee in
+    person and hands over after checking identity.
+    """
+    if parcel.villager_id is None:
+        return
+    from cuntao.notify.services import notice_enqueue
+
+    notice_enqueue(kind="pickup_code", dedupe_key=f"pickup:{parcel.pk}", villager=parcel.villager,
+                   params={"code": code}, county_id=parcel.county_id, station_id=parcel.station_id, actor=actor)
+
+
+def _find_in_scope(scope: Scope, code_or_tracking_number: str) -> list[int]:
+    """Primary keys of parcels in scope with this our-code or carrier tracking number."""
+    value = (code_or_tracking_number or "").strip()
+    if not value:
+        raise ValidationError({"code": [_("Scan or type a parcel code.")]})
+    if len(value) > 40:
+        raise ValidationError({"code": [_("A parcel code has at most 40 characters.")]})
+    qs = parcel_list(scope=scope)
+    pks = list(qs.filter(code=value.upper()).values_list("pk", flat=True))
+    if not pks:
+        pks = list(qs.filter(carrier_tracking_no=value).values_list("pk", flat=True)[:2])
+    return pks
+
+
+# --- registration ----------------------------------------------------------------
+
+
+@transaction.atomic
+def parcel_register(*, scope: Scope, station: Station, source: str, direction: str = Direction.INBOUND,
+                    villager: Villager | None = None, addressee_name: str = "", carrier: str = "",
+                    carrier_tracking_no: str = "", weight_g: int = 0, volume_cm3: int = 0,
+                    is_large_item: bool = False, fee_fen: int = 0, order_ref: str = "") -> Parcel:
+    """Announce a parcel for a station (a carrier's manifest, an order, a return).
+
+    The addressee may be unknown (no villager): the parcel is flagged at the warehouse
+    and the partner finds the person. County staff register any parcel of their county;
+    a partner registers outbound parcels (returns) at their own station.
+    """
+    _require_station(scope, station)
+    if not scope.is_staff_scope and direction != Direction.OUTBOUND:
+        raise Forbidden(_("Partners register only outbound parcels, such as returns."))
+    errors: dict[str, list[str]] = {}
+    carrier, carrier_tracking_no = carrier.strip(), carrier_tracking_no.strip()
+    if source not in Source.values:
+        errors["source"] = [_("Choose one of the sources.")]
+    if direction not in Direction.values:
+        errors["direction"] = [_("Choose inbound or outbound.")]
+    if source == Source.CARRIER and not (carrier and carrier_tracking_no):
+        errors["carrier_tracking_no"] = [_("A carrier parcel needs the carrier and its tracking number.")]
+    if carrier_tracking_no and not carrier:
+        errors["carrier"] = [_("Name the carrier of this tracking number.")]
+    if fee_fen and source != Source.CARRIER:
+        errors["fee_fen"] = [_("Only carrier parcels earn the station a fee.")]
+    for field, value in (("weight_g", weight_g), ("volume_cm3", volume_cm3), ("fee_fen", fee_fen)):
+        if value is None or value < 0:
+            errors[field] = [_("Enter a number of at least 0.")]
+    if villager is not None and villager.station_id != station.pk:
+        errors["villager"] = [_("This villager belongs to another station.")]
+    if len(addressee_name.strip()) > 50:
+        errors["addressee_name"] = [_("At most 50 characters.")]
+    if errors:
+        raise ValidationError(errors)
+    if carrier_tracking_no and Parcel.objects.filter(carrier=carrier, carrier_tracking_no=carrier_tracking_no).exists():
+        raise Conflict(_("%(carrier)s %(number)s is already registered.")
+                       % {"carrier": carrier, "number": carrier_tracking_no}, code="duplicate_tracking_no")
+    parcel = Parcel(county_id=station.county_id, station=station, villager=villager,
+                    addressee_name=addressee_name.strip() or (villager.name if villager else ""),
+                    direction=direction, source=source, fee_fen=fee_fen, carrier=carrier,
+                    carrier_tracking_no=carrier_tracking_no, weight_g=weight_g, volume_cm3=volume_cm3,
+                    is_large_item=is_large_item, order_ref=order_ref.strip()[:40], created_by=scope.user)
+    try:
+        with transaction.atomic():
+            parcel.save()
+    except IntegrityError:
+        # A twin registration committed between the check and the insert.
+        raise Conflict(_("%(carrier)s %(number)s is already registered.")
+                       % {"carrier": carrier, "number": carrier_tracking_no}, code="duplicate_tracking_no") from None
+    _event(parcel, scope=scope, kind=ScanKind.REGISTERED, from_status="", place=WAREHOUSE,
+           note="" if villager else "addressee unknown")
+    return parcel
+
+
+@transaction.atomic
+def parcel_set_addressee(*, scope: Scope, parcel: Parcel, villager: Villager) -> Parcel:
+    """Name the villager of a parcel whose addressee was unknown."""
+    parcel = _lock(parcel.pk)
+    _require_station(scope, parcel.station)
+    if villager.station_id != parcel.station_id:
+        raise ValidationError({"villager": [_("This villager belongs to another station.")]})
+    if parcel.status in (ParcelStatus.HANDED_OVER, ParcelStatus.RETURNED):
+        raise Conflict(_("This parcel has left the network."), code="parcel_closed")
+    parcel.villager = villager
+    parcel.addressee_name = villager.name
+    parcel.save(update_fields=["villager", "addressee_name"])
+    _event(parcel, scope=scope, kind=ScanKind.ADDRESSEE_SET, from_status=parcel.status, place=parcel.station.code)
+    return parcel
+
+
+# --- the county warehouse --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """What a scanner's screen shows: outcome in large letters, then where the parcel goes."""
+
+    outcome: str  # sorted | duplicate | damaged | no_addressee | received | unexpected | unknown
+    parcel: Parcel | None
+    message: str
+    station_code: str = ""
+    village: str = ""
+
+
+@transaction.atomic
+def warehouse_scan(*, scope: Scope, code_or_tracking_number: str, damaged: bool = False) -> ScanResult:
+    """Take a parcel in at the county warehouse and sort it to its station.
+
+    A repeated scan of a sorted parcel answers "duplicate" and changes nothing, so a
+    scanner that fires twice, or a retried request, never makes a second event or parcel.
+    A damaged parcel is held at the warehouse (status damaged) for the county to handle.
+    An unknown code raises UnknownParcel (404) saying what to do.
+    """
+    _require_staff(scope)
+    pks = _find_in_scope(scope, code_or_tracking_number)
+    if not pks:
+        raise UnknownParcel(_("No parcel has the code %(code)s. Put it on the unknown shelf and register it with "
+                              "its carrier and tracking number.") % {"code": code_or_tracking_number.strip()})
+    if len(pks) > 1:
+        raise Conflict(_("Two carriers use the tracking number %(code)s. Scan our CT code instead.")
+                       % {"code": code_or_tracking_number.strip()}, code="ambiguous_code")
+    parcel = _lock(pks[0])
+    station, village = parcel.station.code, parcel.station.village.name
+    if parcel.status not in WAREHOUSE_SCANNABLE:
+        return ScanResult("duplicate", parcel, _("Already scanned: %(status)s.") % {"status": parcel.get_status_display()},
+                          station, village)
+    before = parcel.status
+    if damaged:
+        parcel.status, parcel.is_damaged = ParcelStatus.DAMAGED, True
+        parcel.save(update_fields=["status", "is_damaged"])
+        _event(parcel, scope=scope, kind=ScanKind.WAREHOUSE_SCAN, from_status=before, place=WAREHOUSE, note="damaged")
+        return ScanResult("damaged", parcel, _("Damaged: keep it at the warehouse for the county to handle."),
+                          station, village)
+    parcel.status = ParcelStatus.SORTED
+    parcel.save(update_fields=["status"])
+    _event(parcel, scope=scope, kind=ScanKind.WAREHOUSE_SCAN, from_status=before, place=WAREHOUSE,
+           note="" if parcel.villager_id else "addressee unknown")
+    if parcel.villager_id is None:
+        return ScanResult("no_addressee", parcel, _("Sorted to %(station)s; no villager known: the partner will "
+                                                      "find the addressee.") % {"station": station}, station, village)
+    return ScanResult("sorted", parcel, _("Sorted to %(station)s.") % {"station": station}, station, village)
+
+
+@transaction.atomic
+def parcels_dispatch(*, scope: Scope, station: Station) -> int:
+    """Load the station's sorted parcels on the truck (sorted to in transit); return how many.
+
+    For the county's route sheets to call when a truck leaves.
+    """
+    _require_staff(scope)
+    _require_station(scope, station)
+    parcels = list(Parcel.objects.select_for_update().filter(station=station, status=ParcelStatus.SORTED).order_by("pk"))
+    for parcel in parcels:
+        parcel.status = ParcelStatus.IN_TRANSIT
+        parcel.save(update_fields=["status"])
+        _event(parcel, scope=scope, kind=ScanKind.DISPATCHED, from_status=ParcelStatus.SORTED, place=WAREHOUSE)
+    return len(parcels)
+
+
+# --- the station -----------------------------------------------------------------
+
+
+def _open_receipt(scope: Scope, station: Station, now: datetime) -> StationReceipt:
+    """The station's open receipt, opened now if there is none; the caller holds the station lock."""
+    receipt = StationReceipt.objects.filter(station=station, closed_at__isnull=True).first()
+    if receipt is None:
+        receipt = StationReceipt.objects.create(county_id=station.county_id, station=station, opened_at=now,
+                                                opened_by=scope.user)
+    return receipt
+
+
+@transaction.atomic
+def station_receive_scan(*, scope: Scope, station: Station, code_or_tracking_number: str,
+                         shelf_position: str = "") -> ScanResult:
+    """Scan a parcel in at the station, put it on a shelf and queue the villager's pickup notice.
+
+    A parcel of another station is refused with that station's code, so the partner
+    hands it back to the driver. A code nobody knows, or a parcel that was not on its way
+    here, is recorded as unexpected for the county (the first is answered "unknown" and
+    not taken in). A repeated scan answers "duplicate" and changes nothing.
+    """
+    _require_station(scope, station)
+    if len(shelf_position.strip()) > 20:
+        raise ValidationError({"shelf_position": [_("A shelf position has at most 20 characters.")]})
+    now = timezone.now()
+    station = Station.objects.select_for_update().select_related("village").get(pk=station.pk)
+    value = (code_or_tracking_number or "").strip()
+    # A partner's scope reaches only their station; look the code up in the county so
+    # a parcel of the next village can be named and handed back.
+    county_qs = Parcel.objects.filter(county_id=station.county_id)
+    if not value:
+        raise ValidationError({"code": [_("Scan or type a parcel code.")]})
+    if len(value) > 40:
+        raise ValidationError({"code": [_("A parcel code has at most 40 characters.")]})
+    pks = list(county_qs.filter(code=value.upper()).values_list("pk", flat=True))
+    if not pks:
+        pks = list(county_qs.filter(carrier_tracking_no=value).values_list("pk", flat=True)[:2])
+    if len(pks) > 1:
+        raise Conflict(_("Two carriers use the tracking number %(code)s. Scan our CT code instead.")
+                       % {"code": value}, code="ambiguous_code")
+    receipt = _open_receipt(scope, station, now)
+    if not pks:
+        if not receipt.discrepancies.filter(kind=DiscrepancyKind.UNEXPECTED, scanned_code=value).exists():
+            ReceiptDiscrepancy.objects.create(receipt=receipt, county_id=station.county_id, station=station,
+                                              kind=DiscrepancyKind.UNEXPECTED, scanned_code=value, at=now,
+                                              actor=scope.user)
+        return ScanResult("unknown", None, _("No parcel has the code %(code)s. Keep it aside; the county has been "
+                                             "told.") % {"code": value}, station.code, station.village.name)
+    parcel = _lock(pks[0])
+    if parcel.station_id != station.pk:
+        raise Conflict(_("This parcel is for station %(right)s (%(village)s), not this one. Give it back to the "
+                         "driver.") % {"right": parcel.station.code, "village": parcel.station.village.name},
+                       code="wrong_station")
+    if parcel.status in (ParcelStatus.AT_STATION, ParcelStatus.HANDED_OVER, ParcelStatus.RETURNED):
+        return ScanResult("duplicate", parcel, _("Already scanned: %(status)s.") % {"status": parcel.get_status_display()},
+                          station.code, station.village.name)
+    before = parcel.status
+    expected = before in STATION_EXPECTED
+    parcel.status = ParcelStatus.AT_STATION
+    parcel.arrived_at_station_at = now
+    parcel.shelf_position = shelf_position.strip()
+    code = new_pickup_code()
+    parcel.pickup_code_digest = pickup_code_digest(parcel.pk, code)
+    parcel.pickup_attempts, parcel.pickup_locked_at = 0, None
+    parcel.save(update_fields=["status", "arrived_at_station_at", "shelf_position", "pickup_code_digest",
+                               "pickup_attempts", "pickup_locked_at"])
+    _event(parcel, scope=scope, kind=ScanKind.STATION_SCAN if expected else ScanKind.UNEXPECTED, from_status=before,
+           place=station.code, at=now, note=f"shelf {parcel.shelf_position}" if parcel.shelf_position else "")
+    if not expected:
+        ReceiptDiscrepancy.objects.create(receipt=receipt, county_id=station.county_id, station=station,
+                                          kind=DiscrepancyKind.UNEXPECTED, parcel=parcel, scanned_code=value, at=now,
+                                          actor=scope.user)
+    notify_pickup(parcel=parcel, code=code, actor=scope.user)
+    outcome = "received" if expected else "unexpected"
+    return ScanResult(outcome, parcel, _("On the shelf: %(shelf)s.") % {"shelf": parcel.shelf_position or "-"},
+                      station.code, station.village.name)
+
+
+@transaction.atomic
+def station_receipt_close(*, scope: Scope, station: Station) -> StationReceipt:
+    """Close today's receipt: every parcel on its way here and not scanned in is missing.
+
+    The missing parcels and the unexpected ones scanned meanwhile stay on the receipt as
+    discrepancies for the county. Closing with no receipt open opens and closes one, so
+    a day when the truck brought nothing still reports what was expected.
+    """
+    _require_station(scope, station)
+    now = timezone.now()
+    station = Station.objects.select_for_update().get(pk=station.pk)
+    receipt = _open_receipt(scope, station, now)
+    missing = list(Parcel.objects.select_for_update().filter(station=station, status__in=STATION_EXPECTED).order_by("pk"))
+    for parcel in missing:
+        before = parcel.status
+        parcel.status = ParcelStatus.MISSING
+        parcel.save(update_fields=["status"])
+        _event(parcel, scope=scope, kind=ScanKind.MISSING, from_status=before, place=station.code, at=now)
+    ReceiptDiscrepancy.objects.bulk_create([
+        ReceiptDiscrepancy(receipt=receipt, county_id=station.county_id, station=station, kind=DiscrepancyKind.MISSING,
+                           parcel=parcel, at=now, actor=scope.user)
+        for parcel in missing
+    ])
+    receipt.closed_at, receipt.closed_by = now, scope.user
+    receipt.save(update_fields=["closed_at", "closed_by"])
+    return receipt
+
+
+# --- hand-over -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HandoverOutcome:
+    """The answer to a pickup code: handed over, or wrong with the attempts left."""
+
+    ok: bool
+    parcel: Parcel
+    attempts_left: int
+    message: str
+
+
+def _lock_for_handover(scope: Scope, parcel: Parcel) -> tuple[Station, Parcel]:
+    # Station first, then parcel: the station's hourly count is read under its lock, and
+    # every hand-over takes the two locks in this one order.
+    _require_station(scope, parcel.station)
+    station = Station.objects.select_for_update().get(pk=parcel.station_id)
+    parcel = _lock(parcel.pk)
+    if parcel.status == ParcelStatus.HANDED_OVER:
+        raise Conflict(_("This parcel was already handed over."), code="already_handed_over")
+    if parcel.status != ParcelStatus.AT_STATION:
+        raise Conflict(_("This parcel is %(status)s, not waiting at the station.")
+                       % {"status": parcel.get_status_display()}, code="not_at_station")
+    return station, parcel
+
+
+def _hand_over(parcel: Parcel, *, scope: Scope, method: str, note: str, now: datetime) -> None:
+    before = parcel.status
+    parcel.status, parcel.handed_over_at, parcel.handed_over_by = ParcelStatus.HANDED_OVER, now, scope.user
+    parcel.handover_method, parcel.handover_note = method, note[:300]
+    parcel.save(update_fields=["status", "handed_over_at", "handed_over_by", "handover_method", "handover_note"])
+    _event(parcel, scope=scope, kind=ScanKind.HANDED_OVER, from_status=before, place=parcel.station.code, at=now,
+           note=method)
+
+
+@transaction.atomic
+def handover_with_code(*, scope: Scope, parcel: Parcel, code: str) -> HandoverOutcome:
+    """Hand the parcel over against its pickup code.
+
+    A wrong code does not raise: it is counted and the answer says so, because the count
+    must commit (a raise would roll it back and give a guesser unlimited tries). After
+    MAX_PICKUP_ATTEMPTS wrong codes the parcel takes no more codes until the partner
+    checks identity; a station that saw MAX_WRONG_CODES_PER_STATION_HOUR wrong codes in
+    the last hour takes no codes for any parcel (TooManyAttempts). A second hand-over of
+    the same parcel, even at the same moment from another phone, is a Conflict.
+    """
+    now = timezone.now()
+    station, parcel = _lock_for_handover(scope, parcel)
+    if parcel.pickup_locked_at is not None:
+        raise TooManyAttempts(_("Too many wrong codes for this parcel. Check the villager's identity to hand it over."),
+                              code="parcel_locked")
+    wrong_this_hour = PickupAttempt.objects.filter(station=station, succeeded=False,
+                                                   at__gte=now - timedelta(hours=1)).count()
+    if wrong_this_hour >= MAX_WRONG_CODES_PER_STATION_HOUR:
+        raise TooManyAttempts(_("Too many wrong codes at this station in the last hour. Wait, or check the "
+                                "villager's identity."), code="station_locked")
+    code = (code or "").strip()
+    right = bool(parcel.pickup_code_digest) and hmac.compare_digest(
+        pickup_code_digest(parcel.pk, code), parcel.pickup_code_digest)
+    PickupAttempt.objects.create(county_id=parcel.county_id, station=station, parcel=parcel, actor=scope.user, at=now,
+                                 succeeded=right)
+    if right:
+        _hand_over(parcel, scope=scope, method=HandoverMethod.CODE, note="", now=now)
+        return HandoverOutcome(True, parcel, 0, _("Handed over."))
+    parcel.pickup_attempts += 1
+    update = ["pickup_attempts"]
+    left = MAX_PICKUP_ATTEMPTS - parcel.pickup_attempts
+    if left <= 0:
+        parcel.pickup_locked_at = now
+        update.append("pickup_locked_at")
+    parcel.save(update_fields=update)
+    if left <= 0:
+        _event(parcel, scope=scope, kind=ScanKind.PICKUP_LOCKED, from_status=parcel.status, place=station.code, at=now)
+        return HandoverOutcome(False, parcel, 0, _("Wrong code. This parcel now takes no more codes: check the "
+                                                   "villager's identity."))
+    return HandoverOutcome(False, parcel, left, _("Wrong code. %(left)s tries left for this parcel.") % {"left": left})
+
+
+@transaction.atomic
+def handover_with_identity(*, scope: Scope, parcel: Parcel, receiver_name: str, how_checked: str) -> Parcel:
+    """Hand the parcel over after the partner checked who takes it (an old villager without a phone).
+
+    Records who received it and how their identity was checked; also the way out of a
+    parcel locked by wrong codes.
+    """
+    errors = {}
+    if not receiver_name.strip():
+        errors["receiver_name"] = [_("Write who received the parcel.")]
+    if not how_checked.strip():
+        errors["how_checked"] = [_("Write how you checked their identity, such as ID card or known in person.")]
+    if len(receiver_name) + len(how_checked) > 250:
+        errors["how_checked"] = [_("Keep it short: at most 250 characters in all.")]
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    parcel = _lock_for_handover(scope, parcel)[1]
+    _hand_over(parcel, scope=scope, method=HandoverMethod.IDENTITY,
+               note=f"{receiver_name.strip()} / {how_checked.strip()}", now=now)
+    return parcel

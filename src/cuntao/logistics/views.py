@@ -1,0 +1,153 @@
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cuntao.core.errors import DomainError, NotFound
+from cuntao.core.forms import add_service_errors
+from cuntao.logistics.api import track_data
+from cuntao.logistics.forms import (
+    HandoverCodeForm,
+    HandoverIdentityForm,
+    StationScanForm,
+    WarehouseScanForm,
+)
+from cuntao.logistics.selectors import (
+    WAITING_LONG_DAYS,
+    discrepancy_list,
+    parcel_events,
+    parcel_get_for_actor,
+    parcel_list,
+    station_expected,
+    station_open_receipt,
+    station_shelf,
+)
+from cuntao.logistics.services import (
+    handover_with_code,
+    handover_with_identity,
+    station_receipt_close,
+    station_receive_scan,
+    warehouse_scan,
+)
+from cuntao.network.selectors import station_get_for_actor
+
+# How the scanning pages colour an outcome: green goes on, red needs a hand.
+GOOD_OUTCOMES = ("sorted", "received")
+
+
+@login_required
+def warehouse_page(request):
+    """The county warehouse's scanning page: one input, a scanner types and presses Enter.
+
+    With JavaScript every scan is posted to the API with its own Idempotency-Key and the
+    page never reloads; without it, this form posts here.
+    """
+    if not request.scope.is_staff_scope:
+        raise NotFound(detail="page")
+    form = WarehouseScanForm(request.POST or None)
+    result = error = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = warehouse_scan(scope=request.scope, code_or_tracking_number=form.cleaned_data["code"],
+                                    damaged=form.cleaned_data["damaged"])
+        except ValidationError as e:
+            add_service_errors(form, e)
+        except DomainError as e:
+            error = {"outcome": "unknown" if e.code == "unknown_parcel" else "error", "message": e.message}
+        form = WarehouseScanForm()  # an empty input for the next scan
+    return render(request, "logistics/warehouse.html", {"form": form, "result": result, "error": error,
+                                                        "good": GOOD_OUTCOMES})
+
+
+@login_required
+def station_receipt(request, code: str):
+    """The partner scans the truck's parcels in; expected, arrived and missing below."""
+    station = station_get_for_actor(scope=request.scope, code=code)
+    shelf = request.POST.get("shelf_position", "") if request.method == "POST" else ""
+    form = StationScanForm(request.POST or None)
+    result = error = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = station_receive_scan(scope=request.scope, station=station,
+                                          code_or_tracking_number=form.cleaned_data["code"],
+                                          shelf_position=form.cleaned_data["shelf_position"])
+        except ValidationError as e:
+            add_service_errors(form, e)
+        except DomainError as e:
+            error = {"outcome": e.code, "message": e.message}
+        else:
+            form = StationScanForm(initial={"shelf_position": shelf})
+    receipt = station_open_receipt(scope=request.scope, station_id=station.pk)
+    today = timezone.localdate()
+    arrived = parcel_list(scope=request.scope, station_id=station.pk).filter(
+        arrived_at_station_at__date=today).order_by("-arrived_at_station_at")
+    return render(request, "logistics/receipt.html", {
+        "station": station, "form": form, "result": result, "error": error, "good": GOOD_OUTCOMES,
+        "expected": station_expected(scope=request.scope, station_id=station.pk),
+        "arrived": arrived, "receipt": receipt,
+        "discrepancies": discrepancy_list(scope=request.scope, station_id=station.pk)[:30],
+    })
+
+
+@login_required
+@require_POST
+def station_receipt_close_view(request, code: str):
+    station = station_get_for_actor(scope=request.scope, code=code)
+    receipt = station_receipt_close(scope=request.scope, station=station)
+    missing = receipt.discrepancies.filter(kind="missing").count()
+    messages.success(request, _("Receipt closed; %(missing)s parcels missing reported to the county.")
+                     % {"missing": missing})
+    return redirect("logistics:receipt", code=station.code)
+
+
+@login_required
+def station_shelf_page(request, code: str):
+    station = station_get_for_actor(scope=request.scope, code=code)
+    shelf = station_shelf(scope=request.scope, station_id=station.pk).select_related("villager")
+    return render(request, "logistics/shelf.html", {"station": station, "shelf": shelf,
+                                                    "long_days": WAITING_LONG_DAYS,
+                                                    "long_before": timezone.now() - timedelta(days=WAITING_LONG_DAYS)})
+
+
+@login_required
+def parcel_detail(request, code: str):
+    parcel = parcel_get_for_actor(scope=request.scope, code=code)
+    return render(request, "logistics/parcel.html", {"parcel": parcel, "events": parcel_events(parcel=parcel)})
+
+
+@login_required
+def handover_page(request, code: str):
+    """Hand over with the villager's pickup code, or after checking their identity."""
+    parcel = parcel_get_for_actor(scope=request.scope, code=code)
+    by_identity = request.POST.get("method") == "identity"
+    code_form = HandoverCodeForm(request.POST if request.method == "POST" and not by_identity else None)
+    identity_form = HandoverIdentityForm(request.POST if by_identity else None)
+    form = identity_form if by_identity else code_form
+    if request.method == "POST" and form.is_valid():
+        try:
+            if by_identity:
+                parcel = handover_with_identity(scope=request.scope, parcel=parcel, **form.cleaned_data)
+            else:
+                outcome = handover_with_code(scope=request.scope, parcel=parcel, code=form.cleaned_data["code"])
+                if not outcome.ok:
+                    form.add_error("code", outcome.message)
+                parcel = outcome.parcel
+        except ValidationError as e:
+            add_service_errors(form, e)
+        except DomainError as e:
+            form.add_error(None, e.message)
+        if not form.errors:
+            messages.success(request, _("Parcel %(code)s handed over.") % {"code": parcel.code})
+            return redirect("logistics:shelf", code=parcel.station.code)
+    return render(request, "logistics/handover.html", {"parcel": parcel, "code_form": code_form,
+                                                       "identity_form": identity_form})
+
+
+def track_page(request, token: str):
+    """The public tracking link: no login, no names, tiny HTML for a slow phone."""
+    return render(request, "logistics/track.html", {"track": track_data(token)})
