@@ -42,7 +42,7 @@ def test_receipt_page_scans_in_and_lists_expected_and_arrived(partner_client, st
     html = partner_client.post(url, {"code": arrived.code, "shelf_position": "A2"}).content.decode()
     assert "RECEIVED" in html and still_coming.code in html and 'value="A2"' in html
     response = partner_client.post(f"/logistics/stations/{station.code}/receipt/close/", follow=True)
-    assert "1 parcels missing" in response.content.decode()
+    assert "1 parcel missing" in response.content.decode()
     still_coming.refresh_from_db()
     assert still_coming.status == ParcelStatus.MISSING
 

@@ -43,6 +43,7 @@ import numpy as np
 import pyvrp
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.stop import MaxRuntime
 
@@ -59,6 +60,10 @@ _MAX_MATRIX_VALUE = 10**9  # a metre or second count above this is a data error
 
 
 # --- Problem -------------------------------------------------------------------------
+
+# Words for the capacity dimensions in messages; an unknown dimension shows its own name.
+DIMENSION_LABELS = {"parcels": gettext_lazy("parcels"), "litres": gettext_lazy("litres"),
+                    "volume": gettext_lazy("litres")}
 
 
 @dataclass(frozen=True)
@@ -313,7 +318,7 @@ def validate_problem(problem: RoutingProblem) -> tuple[np.ndarray, np.ndarray]:
                 raise DomainError(
                     _("The stops need %(need)d %(dimension)s but the %(vehicles)d vehicles "
                       "carry at most %(have)d: %(over)d %(dimension)s too many.")
-                    % {"need": need, "dimension": name, "have": have, "over": need - have,
+                    % {"need": need, "dimension": DIMENSION_LABELS.get(name, name), "have": have, "over": need - have,
                        "vehicles": sum(v.count for v in fleet)},
                     code="fleet_over_capacity")
     return metres, seconds

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from cuntao.core.errors import Conflict, DomainError, Forbidden, NotFound
 from cuntao.core.scope import Scope
@@ -452,7 +453,9 @@ def handover_with_code(*, scope: Scope, parcel: Parcel, code: str) -> HandoverOu
         _event(parcel, scope=scope, kind=ScanKind.PICKUP_LOCKED, from_status=parcel.status, place=station.code, at=now)
         return HandoverOutcome(False, parcel, 0, _("Wrong code. This parcel now takes no more codes: check the "
                                                    "villager's identity."))
-    return HandoverOutcome(False, parcel, left, _("Wrong code. %(left)s tries left for this parcel.") % {"left": left})
+    return HandoverOutcome(False, parcel, left, ngettext("Wrong code. %(left)s try left for this parcel.",
+                                                         "Wrong code. %(left)s tries left for this parcel.",
+                                                         left) % {"left": left})
 
 
 @transaction.atomic

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from cuntao.core.errors import DomainError, NotFound
@@ -100,8 +101,9 @@ def station_receipt_close_view(request, code: str):
     station = station_get_for_actor(scope=request.scope, code=code)
     receipt = station_receipt_close(scope=request.scope, station=station)
     missing = receipt.discrepancies.filter(kind="missing").count()
-    messages.success(request, _("Receipt closed; %(missing)s parcels missing reported to the county.")
-                     % {"missing": missing})
+    messages.success(request, ngettext("Receipt closed; %(missing)s parcel missing reported to the county.",
+                                       "Receipt closed; %(missing)s parcels missing reported to the county.",
+                                       missing) % {"missing": missing})
     return redirect("logistics:receipt", code=station.code)
 
 
