@@ -99,10 +99,11 @@ def add_routers() -> None:
     from cuntao.logistics.api import router as logistics_router
     from cuntao.network.api import router as network_router
     from cuntao.notify.api import router as notify_router
+    from cuntao.orders.api import router as orders_router
     from cuntao.villagers.api import router as villagers_router
 
     for router in (core_router, network_router, villagers_router, notify_router, catalog_router, ledger_router,
-                   logistics_router):
+                   logistics_router, orders_router):
         api.add_router("/", router)
 
 

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "cuntao.catalog",
     "cuntao.ledger",
     "cuntao.logistics",
+    "cuntao.orders",
     "cuntao.demo",
 ]
 

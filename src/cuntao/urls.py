@@ -21,4 +21,5 @@ urlpatterns = [
     path("", include("cuntao.catalog.urls")),
     path("", include("cuntao.ledger.urls")),
     path("", include("cuntao.logistics.urls")),
+    path("", include("cuntao.orders.urls")),
 ]
