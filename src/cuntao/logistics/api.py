@@ -222,3 +222,41 @@ def track_data(token: str) -> dict:
 @router.get("/track/{token}", response=TrackOut, auth=None, tags=["public"], summary="Track a parcel by its link")
 def track(request: HttpRequest, token: str):
     return track_data(token)
+
+
+# --- County route plans (planning.py) ------------------------------------------------------
+
+import datetime as _dt
+
+from cuntao.logistics.planning import (
+    MAX_TIME_LIMIT_S,
+    county_for_routes,
+    route_plan_create,
+    route_plan_data,
+    route_plan_get_for_actor,
+)
+
+
+class RoutePlanIn(Schema):
+    county_id: int
+    date: _dt.date
+    time_limit_s: float = Field(5.0, gt=0, le=MAX_TIME_LIMIT_S, description="How long the solver may search.")
+
+
+@router.post("/route-plans", response={201: dict}, summary="Plan a county's trucks for a day (a draft plan)")
+def create_route_plan(request: HttpRequest, payload: RoutePlanIn,
+                      idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
+    """Plan from the county's sorted parcels. No parcels answers 409 `nothing_to_plan`; no trucks or too
+    little capacity answers 400 with the reason; nothing is written then."""
+    def create():
+        county = county_for_routes(scope=request.scope, county_id=payload.county_id)
+        plan = route_plan_create(scope=request.scope, county=county, date=payload.date,
+                                 time_limit_s=payload.time_limit_s)
+        return 201, route_plan_data(plan=plan)
+
+    return idempotent_create(request, key=idempotency_key, create=create)
+
+
+@router.get("/route-plans/{plan_id}", response=dict, summary="One route plan with its trucks and stops")
+def get_route_plan(request: HttpRequest, plan_id: int):
+    return route_plan_data(plan=route_plan_get_for_actor(scope=request.scope, plan_id=plan_id))

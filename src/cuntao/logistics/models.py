@@ -241,3 +241,189 @@ class PickupAttempt(models.Model):
 
     def __str__(self):
         return f"{self.parcel_id} @ {self.at}"
+
+
+# --- County routes ---------------------------------------------------------------------
+
+
+class CountyFleet(models.Model):
+    """The county's delivery trucks (配送车队) as the route planner sees them; county staff edit it.
+
+    One row per county; every truck is alike. Litres are optional: 0 means parcels alone
+    bound a load.
+    """
+
+    county = models.OneToOneField(County, on_delete=models.PROTECT, related_name="fleet", verbose_name=_("county"))
+    vehicle_count = models.PositiveSmallIntegerField(_("trucks"), default=1)
+    capacity_parcels = models.PositiveIntegerField(_("capacity (parcels per truck)"), default=300)
+    capacity_litres = models.PositiveIntegerField(_("capacity (litres per truck)"), default=0,
+                                                  help_text=_("0 when only the parcel count limits a load."))
+    max_route_minutes = models.PositiveIntegerField(_("longest route (minutes)"), default=480)
+    speed_kmh = models.PositiveSmallIntegerField(_("average speed (km/h)"), default=40)
+    service_minutes = models.PositiveSmallIntegerField(_("minutes to unload at a station"), default=10)
+    leaves_at = models.TimeField(_("warehouse opens at"), default="07:00")
+    returns_by = models.TimeField(_("trucks back by"), default="20:00")
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name=_("updated by"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("county fleet")
+        verbose_name_plural = _("county fleets")
+        constraints = [
+            models.CheckConstraint(condition=Q(speed_kmh__gte=1, speed_kmh__lte=150), name="fleet_speed_sensible",
+                                   violation_error_message=_("The average speed is between 1 and 150 km/h.")),
+            models.CheckConstraint(condition=Q(max_route_minutes__gte=1), name="fleet_route_minutes_positive",
+                                   violation_error_message=_("The longest route lasts at least a minute.")),
+            models.CheckConstraint(condition=Q(leaves_at__lt=models.F("returns_by")), name="fleet_leaves_before_return",
+                                   violation_error_message=_("Trucks leave before they must be back.")),
+        ]
+
+    def __str__(self):
+        return f"{self.county_id}: {self.vehicle_count} x {self.capacity_parcels}"
+
+
+class CountyTravelMatrix(models.Model):
+    """An uploaded road distance/time matrix (路网距离表), parsed; the newest one is used.
+
+    `data` holds {"codes": [...], "metres": [[...]], "seconds": [[...]]}; the warehouse
+    is the code WH, stations go by their station codes.
+    """
+
+    county = models.ForeignKey(County, on_delete=models.PROTECT, related_name="travel_matrices",
+                               verbose_name=_("county"))
+    file_name = models.CharField(_("file name"), max_length=200, blank=True)
+    places = models.PositiveIntegerField(_("places"))
+    data = models.JSONField(_("matrix"))
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+", verbose_name=_("uploaded by"))
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("county travel matrix")
+        verbose_name_plural = _("county travel matrices")
+        ordering = ["-uploaded_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.county_id}: {self.file_name} ({self.places})"
+
+
+class RoutePlanStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    CONFIRMED = "confirmed", _("Confirmed")
+
+
+class RoutePlan(models.Model):
+    """One day's truck routes for a county (配送路线计划), as the solver made them.
+
+    Never rewritten once confirmed: planning again makes a new plan, and the newest
+    one is the day's plan.
+    """
+
+    county = models.ForeignKey(County, on_delete=models.PROTECT, related_name="route_plans", verbose_name=_("county"))
+    date = models.DateField(_("date"))
+    status = models.CharField(_("status"), max_length=10, choices=RoutePlanStatus, default=RoutePlanStatus.DRAFT)
+    distance_source = models.CharField(_("distances from"), max_length=12)
+    parameters = models.JSONField(_("parameters used"), default=dict)
+    total_distance_m = models.PositiveIntegerField(_("total distance (m)"))
+    total_duration_s = models.PositiveIntegerField(_("total duration (s)"))
+    time_limit_s = models.FloatField(_("solver time limit (s)"))
+    solver_seconds = models.FloatField(_("solver time (s)"), default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name=_("planned by"))
+    created_at = models.DateTimeField(_("planned at"), auto_now_add=True)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+", verbose_name=_("confirmed by"))
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("route plan")
+        verbose_name_plural = _("route plans")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["county", "date"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(status="confirmed") & Q(confirmed_at__isnull=False))
+                | (~Q(status="confirmed") & Q(confirmed_at__isnull=True)),
+                name="route_plan_confirmed_has_time",
+                violation_error_message=_("A confirmed plan records when, and only it does."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.county_id} {self.date} #{self.pk}"
+
+
+class RoutePlanEvent(models.Model):
+    """A change of a route plan's status: who, when, from, to; never rewritten."""
+
+    plan = models.ForeignKey(RoutePlan, on_delete=models.PROTECT, related_name="events", verbose_name=_("plan"))
+    county = models.ForeignKey(County, on_delete=models.PROTECT, verbose_name=_("county"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+", verbose_name=_("by"))
+    at = models.DateTimeField(_("at"))
+    from_status = models.CharField(_("from"), max_length=10, choices=RoutePlanStatus, blank=True)
+    to_status = models.CharField(_("to"), max_length=10, choices=RoutePlanStatus)
+
+    class Meta:
+        verbose_name = _("route plan event")
+        verbose_name_plural = _("route plan events")
+        ordering = ["plan", "at", "pk"]
+
+    def __str__(self):
+        return f"{self.plan_id}: {self.from_status} -> {self.to_status}"
+
+
+class PlannedRoute(models.Model):
+    """One truck's trip in a route plan (车次)."""
+
+    plan = models.ForeignKey(RoutePlan, on_delete=models.PROTECT, related_name="routes", verbose_name=_("plan"))
+    county = models.ForeignKey(County, on_delete=models.PROTECT, verbose_name=_("county"))
+    truck_no = models.PositiveSmallIntegerField(_("truck"))
+    departure_at = models.DateTimeField(_("leaves at"))
+    return_at = models.DateTimeField(_("back at"))
+    distance_m = models.PositiveIntegerField(_("distance (m)"))
+    duration_s = models.PositiveIntegerField(_("duration (s)"))
+    load_parcels = models.PositiveIntegerField(_("parcels"))
+    load_litres = models.PositiveIntegerField(_("litres"), default=0)
+
+    class Meta:
+        verbose_name = _("planned route")
+        verbose_name_plural = _("planned routes")
+        ordering = ["plan", "truck_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "truck_no"], name="planned_route_truck_once_per_plan",
+                                    violation_error_message=_("A truck drives one route per plan.")),
+        ]
+
+    def __str__(self):
+        return f"{self.plan_id} truck {self.truck_no}"
+
+
+class PlannedStop(models.Model):
+    """A station on a planned route, in order, with the parcels for it (停靠站)."""
+
+    route = models.ForeignKey(PlannedRoute, on_delete=models.PROTECT, related_name="stops", verbose_name=_("route"))
+    plan = models.ForeignKey(RoutePlan, on_delete=models.PROTECT, related_name="stops", verbose_name=_("plan"))
+    county = models.ForeignKey(County, on_delete=models.PROTECT, verbose_name=_("county"))
+    station = models.ForeignKey(Station, on_delete=models.PROTECT, related_name="+", verbose_name=_("station"))
+    sequence = models.PositiveSmallIntegerField(_("stop"))
+    arrival_at = models.DateTimeField(_("arrives at"))
+    start_at = models.DateTimeField(_("unloads at"))
+    parcels_count = models.PositiveIntegerField(_("parcels"))
+    litres = models.PositiveIntegerField(_("litres"), default=0)
+    parcel_codes = models.JSONField(_("parcel codes"), default=list)
+
+    class Meta:
+        verbose_name = _("planned stop")
+        verbose_name_plural = _("planned stops")
+        ordering = ["route", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "station"], name="planned_stop_station_once_per_plan",
+                                    violation_error_message=_("A plan visits each station once.")),
+            models.UniqueConstraint(fields=["route", "sequence"], name="planned_stop_sequence_unique",
+                                    violation_error_message=_("Two stops cannot share a place in the order.")),
+        ]
+
+    def __str__(self):
+        return f"{self.route_id}#{self.sequence} {self.station_id}"
