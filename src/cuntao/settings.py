@@ -153,6 +153,8 @@ USE_TZ = True
 TIME_ZONE = env.get_str("CUNTAO_TIME_ZONE", "Asia/Shanghai")
 
 PHONE_REGION = env.get_str("CUNTAO_PHONE_REGION", "CN")
+# The most credit (赊账) a partner may extend to one villager, in fen.
+ORDERS_CREDIT_LIMIT_MAX_FEN = env.get_int("CUNTAO_CREDIT_LIMIT_MAX_FEN", 200_000)
 # Where SMS and voice notices go; the default records them in the database and the log.
 NOTIFY_GATEWAY = env.get_str("CUNTAO_NOTIFY_GATEWAY", "cuntao.notify.gateways.DatabaseLogGateway")
 CURRENCY = env.get_str("CUNTAO_CURRENCY", "CNY")
