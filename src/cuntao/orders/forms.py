@@ -16,4 +16,4 @@ class OrderHeaderForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Why"), max_length=300)
+    reason = forms.CharField(label=_("Reason"), max_length=300)
