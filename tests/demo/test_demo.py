@@ -105,3 +105,6 @@ def test_demo_command_seeds_the_catalogue_too():
     call_command("demo", no_serve=True)  # a second start keeps what is there
     assert Product.objects.filter(name__contains="电饭煲").exists()
     assert Product.objects.count() == Product.objects.values("sku").distinct().count()
+    from cuntao.orders.models import Order
+
+    assert set(Order.objects.values_list("payment_method", flat=True)) == {"cash_now", "cash_on_delivery", "credit"}

@@ -296,3 +296,32 @@ def network_seed_synthetic(
         for name in ("counties", "villages", "stations", "households", "villagers", "relatives"):
             setattr(total, name, getattr(total, name) + getattr(result, name))
     return total
+
+
+# A morning at the first Jinzhai station: (product name contains, quantity, how the villager pays).
+DEMO_ORDERS = [("电饭煲", 1, "cash_on_delivery"), ("复合肥", 2, "cash_now"), ("老人手机", 1, "credit")]
+
+
+def orders_seed_demo() -> int:
+    """Place a few real orders at JZ-0001 through the orders service; once."""
+    from cuntao.catalog.models import Product
+    from cuntao.core.scope import resolve_scope
+    from cuntao.orders.models import Order
+    from cuntao.orders.services import credit_limit_set, order_place
+
+    partner = Partner.objects.select_related("station", "user").filter(user__username="xiaoer").first()
+    if partner is None or Order.objects.filter(station=partner.station).exists():
+        return 0
+    scope = resolve_scope(partner.user)
+    villagers = list(Villager.objects.filter(station=partner.station, birth_year__lte=1966).order_by("pk")[:3])
+    placed = 0
+    for (name, quantity, method), villager in zip(DEMO_ORDERS, villagers, strict=False):
+        product = Product.objects.filter(name__contains=name, listed=True).order_by("pk").first()
+        if product is None:
+            continue
+        if method == "credit":
+            credit_limit_set(scope=scope, villager=villager, limit_fen=product.price_fen * quantity)
+        order_place(scope=scope, station=partner.station, villager=villager, payment_method=method,
+                    lines=[(product.pk, quantity, product.price_fen)], idempotency_key=f"demo-{name}")
+        placed += 1
+    return placed

@@ -4,7 +4,7 @@ from tqdm import tqdm
 
 from cuntao.catalog.demo import catalog_seed_demo
 from cuntao.core.server import serve
-from cuntao.demo.services import DEMO_LOGINS, DEMO_PASSWORD, demo_village_count, network_seed_demo
+from cuntao.demo.services import DEMO_LOGINS, DEMO_PASSWORD, demo_village_count, network_seed_demo, orders_seed_demo
 
 
 class Command(BaseCommand):
@@ -25,6 +25,7 @@ class Command(BaseCommand):
         if not seeded:
             self.stdout.write("The demo network is already seeded; keeping it.")
         catalog_seed_demo()  # idempotent: adds what is missing
+        orders_seed_demo()  # a few orders at JZ-0001, placed through the orders service
         url = f"http://127.0.0.1:{port}/"
         self.stdout.write(self.style.SUCCESS(f"\ncuntao demo: {url}"))
         self.stdout.write(f"Every demo login has the password: {DEMO_PASSWORD}")
