@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.utils import translation
 from django.utils import timezone
 
 from cuntao.ledger.models import Entry, Settlement, Transaction
@@ -64,7 +65,8 @@ def test_closing_cash_is_opening_plus_the_days_movements_each_with_its_reason(sc
     assert sheet.to_hand_over_fen == 3500
     assert dict((kind, total) for kind, _label, total in sheet.totals) == {
         "payment": 5000, "credit_repayment": 2000, "refund": -1500, "settlement": -12000}
-    assert sheet.rows[0].entry.transaction.reference_display.startswith("order ")
+    with translation.override("en"):
+        assert sheet.rows[0].entry.transaction.reference_display.startswith("order ")
 
 
 def test_next_days_opening_is_this_days_closing(scope, day_of_business):
