@@ -14,18 +14,14 @@ import argparse
 import json
 import os
 import random
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from seed import scratch_postgres
+from freshdb import SRC, fresh_database
 
-SRC = Path(__file__).resolve().parents[1] / "src"
 
 # (category slug, product words, unit, typical price in yuan): the kinds of goods a station sells.
 KINDS = [
@@ -54,11 +50,6 @@ QUERIES = {
     "initials": ["dfb", "xyj", "sj", "ymzz", "fhf", "ds", "ny", "dm", "yrf", "cdb", "md", "zndfb", "lrsj", "ccj",
                  "czy", "he", "zz", "dfs", "bx", "df"],
 }
-
-
-def cuntao(*args: str, env: dict) -> str:
-    command = [sys.executable, "-m", "cuntao", *args]
-    return subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
 
 
 def load_products(count: int, seed: int) -> int:
@@ -123,18 +114,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10, help="times each query runs (20 queries per kind)")
     args = parser.parse_args()
 
-    data_dir = tempfile.mkdtemp(prefix="cuntao-bench-")
-    env = {**os.environ, "CUNTAO_DATA_DIR": data_dir, "CUNTAO_SECRET_KEY": "bench-only", "PYTHONPATH": str(SRC)}
-    url = os.environ.get("DATABASE_URL", "")
-    drop = lambda: None
-    if url.startswith(("postgres://", "postgresql://")):
-        env["DATABASE_URL"], drop = scratch_postgres(url)
-        db = "postgresql"
-    else:
-        env.pop("DATABASE_URL", None)
-        db = "sqlite"
-    try:
-        cuntao("migrate", "-v0", env=env)
+    with fresh_database() as (env, db):
         os.environ.clear()
         os.environ.update(env)
         os.environ["DJANGO_SETTINGS_MODULE"] = "cuntao.settings"
@@ -153,9 +133,6 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-    finally:
-        drop()
-        shutil.rmtree(data_dir, ignore_errors=True)
     for line in lines:
         print(json.dumps(line))
 
