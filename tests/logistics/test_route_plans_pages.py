@@ -173,3 +173,15 @@ def test_page_queries_do_not_grow_with_stations_and_parcels(clerk_client, busy_c
         clerk_client.get(url(county))
     assert len(small.captured_queries) <= 20
     assert len(big.captured_queries) == len(small.captured_queries)
+
+
+def test_programme_admin_sees_fleets_and_plans_in_the_admin(db):
+    from django.test import Client
+
+    from tests.factories import UserFactory
+
+    boss = UserFactory(username="root-admin", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(boss)
+    for url in ("/admin/logistics/countyfleet/", "/admin/logistics/routeplan/", "/admin/logistics/parcel/"):
+        assert client.get(url).status_code == 200, url

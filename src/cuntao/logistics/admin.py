@@ -1,9 +1,11 @@
 from django.contrib import admin
 
 from cuntao.logistics.models import (
+    CountyFleet,
     Parcel,
     ParcelEvent,
     ReceiptDiscrepancy,
+    RoutePlan,
     StationReceipt,
 )
 
@@ -20,8 +22,29 @@ class EventInline(admin.TabularInline):
         return False
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Scans, receipts and plans are records of what happened: the admin shows them only."""
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CountyFleet)
+class CountyFleetAdmin(admin.ModelAdmin):
+    list_display = ["county", "vehicle_count", "capacity_parcels", "max_route_minutes"]
+
+
+@admin.register(RoutePlan)
+class RoutePlanAdmin(ReadOnlyAdmin):
+    list_display = ["county", "date", "status", "created_by", "created_at"]
+    list_filter = ["county", "status"]
+
+
 @admin.register(Parcel)
-class ParcelAdmin(admin.ModelAdmin):
+class ParcelAdmin(ReadOnlyAdmin):
     """Read-only: statuses change only through the scans and hand-over services."""
 
     list_display = ["code", "station", "status", "source", "carrier", "carrier_tracking_no", "created_at"]
@@ -30,32 +53,14 @@ class ParcelAdmin(admin.ModelAdmin):
     exclude = ["pickup_code_digest", "tracking_token"]
     inlines = [EventInline]
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(StationReceipt)
-class StationReceiptAdmin(admin.ModelAdmin):
+class StationReceiptAdmin(ReadOnlyAdmin):
     list_display = ["station", "opened_at", "closed_at"]
     list_filter = ["county"]
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ReceiptDiscrepancy)
-class ReceiptDiscrepancyAdmin(admin.ModelAdmin):
+class ReceiptDiscrepancyAdmin(ReadOnlyAdmin):
     list_display = ["station", "kind", "parcel", "scanned_code", "at"]
     list_filter = ["county", "kind"]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
