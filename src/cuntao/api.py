@@ -100,10 +100,11 @@ def add_routers() -> None:
     from cuntao.network.api import router as network_router
     from cuntao.notify.api import router as notify_router
     from cuntao.orders.api import router as orders_router
+    from cuntao.produce.api import router as produce_router
     from cuntao.villagers.api import router as villagers_router
 
     for router in (core_router, network_router, villagers_router, notify_router, catalog_router, ledger_router,
-                   logistics_router, orders_router):
+                   logistics_router, orders_router, produce_router):
         api.add_router("/", router)
 
 

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "cuntao.ledger",
     "cuntao.logistics",
     "cuntao.orders",
+    "cuntao.produce",
     "cuntao.demo",
 ]
 

@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("cuntao.ledger.urls")),
     path("", include("cuntao.logistics.urls")),
     path("", include("cuntao.orders.urls")),
+    path("", include("cuntao.produce.urls")),
 ]
