@@ -101,10 +101,12 @@ def add_routers() -> None:
     from cuntao.notify.api import router as notify_router
     from cuntao.orders.api import router as orders_router
     from cuntao.produce.api import router as produce_router
+    from cuntao.shop.api import router as shop_router
     from cuntao.villagers.api import router as villagers_router
 
     for router in (core_router, network_router, villagers_router, notify_router, catalog_router, ledger_router,
-                   logistics_router, orders_router, produce_router):
+                   logistics_router, orders_router, produce_router,
+                   shop_router):
         api.add_router("/", router)
 
 

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "cuntao.logistics",
     "cuntao.orders",
     "cuntao.produce",
+    "cuntao.shop",
     "cuntao.demo",
 ]
 

@@ -23,4 +23,5 @@ urlpatterns = [
     path("", include("cuntao.logistics.urls")),
     path("", include("cuntao.orders.urls")),
     path("", include("cuntao.produce.urls")),
+    path("", include("cuntao.shop.urls")),
 ]
