@@ -159,6 +159,15 @@ PHONE_REGION = env.get_str("CUNTAO_PHONE_REGION", "CN")
 ORDERS_CREDIT_LIMIT_MAX_FEN = env.get_int("CUNTAO_CREDIT_LIMIT_MAX_FEN", 200_000)
 # Where SMS and voice notices go; the default records them in the database and the log.
 NOTIFY_GATEWAY = env.get_str("CUNTAO_NOTIFY_GATEWAY", "cuntao.notify.gateways.DatabaseLogGateway")
+
+# Where villagers and relatives reach this site from outside: links in text messages
+# (pay links, tracking links) and on printed QR codes are made absolute with it.
+PUBLIC_BASE_URL = env.get_str("CUNTAO_PUBLIC_BASE_URL", "").rstrip("/")  # "" = links relative to the page
+# Online payments: the provider class; the sandbox behaves like a real one (signed,
+# asynchronous webhooks) and is the default for the demo and tests.
+PAYMENT_PROVIDER = env.get_str("CUNTAO_PAYMENT_PROVIDER", "cuntao.orders.payments.SandboxProvider")
+ORDERS_PAY_LINK_HOURS = env.get_int("CUNTAO_PAY_LINK_HOURS", 48)
+ORDERS_ONLINE_PAYMENT_MINUTES = env.get_int("CUNTAO_ONLINE_PAYMENT_MINUTES", 30)
 CURRENCY = env.get_str("CUNTAO_CURRENCY", "CNY")
 
 STATIC_URL = "/static/"

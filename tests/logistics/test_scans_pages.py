@@ -62,7 +62,8 @@ def test_station_home_panel_counts_waiting_and_long_waiting(partner_client, part
     from cuntao.logistics.selectors import station_parcel_counts
 
     assert station_parcel_counts(scope=scope_of(partner.user), station_id=station.pk) == {
-        "waiting": 2, "waiting_long": 1, "expected": 0}
+        "waiting": 2, "waiting_long": 1, "expected": 0, "return_due": 0, "shelved": 2, "capacity": 60,
+        "over_capacity": 0}
     home = partner_client.get("/station/").content.decode()
     assert "waiting on the shelf" in home and "waiting over 3 days" in home
     shelf = partner_client.get(f"/logistics/stations/{station.code}/shelf/").content.decode()

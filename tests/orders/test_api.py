@@ -69,7 +69,7 @@ def test_out_of_stock_and_credit_limit_are_4xx_and_change_nothing(partner_client
     assert response.status_code == 409 and response.json()["error"]["code"] == "out_of_stock"
     response = post(partner_client, "/api/v1/orders", body(villager, cooker, method="credit"), key="c")
     assert response.status_code == 400 and response.json()["error"]["code"] == "credit_limit_exceeded"
-    response = post(partner_client, "/api/v1/orders", body(villager, cooker, method="online"), key="o")
+    response = post(partner_client, "/api/v1/orders", body(villager, cooker, method="barter"), key="o")
     assert response.status_code == 422 and "payment_method" in response.json()["error"]["fields"]
     assert not Order.objects.exists() and not Transaction.objects.exists()
     assert Product.objects.get(pk=cooker.pk).stock == 10

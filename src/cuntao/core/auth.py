@@ -4,7 +4,7 @@ from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
 from cuntao.core.models import ApiToken, hash_token
-from cuntao.core.scope import attach_scope
+from cuntao.core.scope import resolve_scope
 
 # Refresh last_used_at at most this often, so a busy device does not write every call.
 LAST_USED_RESOLUTION_SECONDS = 300
@@ -16,7 +16,8 @@ class TokenAuth(HttpBearer):
     openapi_description = "A personal API token made at POST /api/v1/tokens."
 
     def authenticate(self, request, token):
-        row = (ApiToken.objects.select_related("user")
+        # key_hash is unique: no ordering to compile or sort
+        row = (ApiToken.objects.select_related("user").order_by()
                .filter(key_hash=hash_token(token), revoked_at__isnull=True, user__is_active=True).first())
         if row is None:
             return None
@@ -24,7 +25,9 @@ class TokenAuth(HttpBearer):
         if row.last_used_at is None or (now - row.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
             ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
         request.user = row.user
-        attach_scope(request)
+        # Resolved now rather than lazily: an API call nearly always needs it, and a write
+        # would otherwise resolve it inside its transaction (on SQLite, holding the write lock).
+        request.scope = resolve_scope(row.user)
         return row.user
 
 

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 
+from cuntao.core.db import write_transaction
 from cuntao.core.errors import Conflict, DomainError
 from cuntao.core.models import IdempotencyRecord
 
@@ -49,7 +50,7 @@ def idempotent_create(request, *, key: str | None, create: Callable[[], tuple[in
     are answered once and stored as null: a secret must not sit in this table.
     """
     if key is None:
-        with transaction.atomic():
+        with write_transaction():
             status, body = create()
         return JsonResponse(body, status=status)
     key = key.strip()
@@ -60,7 +61,7 @@ def idempotent_create(request, *, key: str | None, create: Callable[[], tuple[in
     replay = _stored_response(request.user, key, fingerprint)
     if replay is not None:
         return replay
-    with transaction.atomic():
+    with write_transaction():
         try:
             # Claim the key first: a concurrent twin waits here until this commits.
             with transaction.atomic():
@@ -82,7 +83,7 @@ def idempotent_create(request, *, key: str | None, create: Callable[[], tuple[in
 
 
 def _stored_response(user, key: str, fingerprint: str) -> JsonResponse | None:
-    record = IdempotencyRecord.objects.filter(user=user, key=key).first()
+    record = IdempotencyRecord.objects.filter(user=user, key=key).order_by().first()
     if record is None:
         return None
     if record.request_hash != fingerprint:

@@ -91,7 +91,7 @@ def get_in_scope(qs: QuerySet, *, name: str, lock: bool = False, **lookup):
     """
     if lock:
         qs = qs.select_for_update(of=("self",))
-    found = qs.filter(**lookup).first()
+    found = qs.filter(**lookup).order_by().first()  # one row: the model's ordering would only cost
     if found is None:
         raise NotFound(detail=name)
     return found
@@ -114,8 +114,8 @@ def resolve_scope(user) -> Scope:
 def attach_scope(request) -> None:
     """Give the request a lazy `request.scope` for its current user.
 
-    Lazy, because API token auth sets request.user after the middleware has run; it
-    calls this again once it knows the user.
+    Lazy: many pages never ask. API token auth sets request.user after the middleware
+    has run, and then sets request.scope itself.
     """
     request.scope = SimpleLazyObject(lambda: resolve_scope(request.user))
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Model, Sum
+from django.db.models import Model, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -92,6 +92,22 @@ def account_for(*, kind: str, station: Station | None = None, county: County | i
     return account
 
 
+def accounts_of_station(*, station: Station, kinds) -> dict[str, Account]:
+    """account_for each of kinds for the station, by kind, in one query when all exist.
+
+    The hot path of a posting: an order's payment and commission each name two accounts.
+    """
+    kinds = {AccountKind(kind) for kind in kinds}
+    station_kinds = [k for k in kinds if ACCOUNT_CHART[k][0] == Owner.STATION]
+    county_kinds = [k for k in kinds if ACCOUNT_CHART[k][0] != Owner.STATION]
+    found = {account.kind: account for account in Account.objects.filter(
+        Q(station=station, kind__in=station_kinds) | Q(county_id=station.county_id, station=None, kind__in=county_kinds)
+    ).order_by()}  # no default ordering: it joins county and station
+    for kind in kinds - found.keys():
+        found[kind] = account_for(kind=kind, station=station)
+    return found
+
+
 def lock_accounts(accounts: list[Account]) -> None:
     """Lock the accounts' rows for this transaction, in primary-key order."""
     list(Account.objects.select_for_update().filter(pk__in=[a.pk for a in accounts]).order_by("pk")
@@ -134,11 +150,23 @@ def _checked_lines(county_id: int, lines) -> list[tuple[Account, int]]:
     if total != 0:
         _refuse(_("Debits and credits differ by %(diff)s fen; a posting must balance.") % {"diff": total},
                 "unbalanced")
+    return checked
+
+
+def _clean_dedupe_key(dedupe_key: str) -> str:
+    dedupe_key = (dedupe_key or "").strip()
+    if not dedupe_key or len(dedupe_key) > MAX_DEDUPE_KEY:
+        _refuse(_("A posting needs a dedupe key of 1 to %(max)s characters.") % {"max": MAX_DEDUPE_KEY},
+                "bad_dedupe_key")
+    return dedupe_key
+
+
+def _require_one_county(county_id: int, checked) -> None:
     # The county as the database knows it, not as the caller's objects say.
-    counties = dict(Account.objects.filter(pk__in={a.pk for a, _amount in checked}).values_list("pk", "county_id"))
+    counties = dict(Account.objects.filter(pk__in={a.pk for a, _amount in checked}).order_by()
+                    .values_list("pk", "county_id"))
     if any(counties.get(account.pk) != county_id for account, _amount in checked):
         _refuse(_("Every account of a posting belongs to the posting's county."), "cross_county")
-    return checked
 
 
 def _signature(pairs) -> list[tuple[int, int]]:
@@ -173,19 +201,24 @@ def ledger_post(*, scope: Scope, county: County | int, kind: str, lines, dedupe_
     county_id = county.pk if isinstance(county, County) else county
     if kind not in TransactionKind.values:
         _refuse(_("Unknown kind of posting."), "bad_kind")
-    dedupe_key = (dedupe_key or "").strip()
-    if not dedupe_key or len(dedupe_key) > MAX_DEDUPE_KEY:
-        _refuse(_("A posting needs a dedupe key of 1 to %(max)s characters.") % {"max": MAX_DEDUPE_KEY},
-                "bad_dedupe_key")
+    dedupe_key = _clean_dedupe_key(dedupe_key)
     if not scope.may_reach_county(county_id):
         raise NotFound(detail="county")
     if kind == TransactionKind.ADJUSTMENT and not scope.is_staff_scope:
         raise Forbidden(_("Only county staff may post an adjustment."))
     checked = _checked_lines(county_id, lines)
+    _require_one_county(county_id, checked)
+    return _write_posting(scope=scope, county_id=county_id, kind=kind, checked=checked, dedupe_key=dedupe_key,
+                          memo=memo, reference=reference)
 
-    existing = Transaction.objects.filter(county_id=county_id, dedupe_key=dedupe_key).first()
-    if existing is not None:
-        return _replay(existing, kind, checked)
+
+def _write_posting(*, scope: Scope, county_id: int, kind: str, checked, dedupe_key: str, memo: str,
+                   reference: Reference | None) -> Transaction:
+    """Write the checked lines, or replay the earlier posting of dedupe_key; inside a transaction.
+
+    The insert comes first: a repeat is rare, so it is found by the unique index
+    (county, dedupe_key) rather than by a query before every posting.
+    """
     now = timezone.now()
     try:
         # A concurrent twin waits here on the unique index until the first commits.
@@ -227,11 +260,14 @@ def _post_for_station(*, scope, station, kind, debit: str, credit: str, amount_f
     """Dr debit / Cr credit, both named by kind, for the station (or its county)."""
     _require_station(scope, station)
     amount_fen = _positive_fen(amount_fen)
-    accounts = accounts or {}
-    dr = accounts.get(debit) or account_for(kind=debit, station=station)
-    cr = accounts.get(credit) or account_for(kind=credit, station=station)
-    return ledger_post(scope=scope, county=station.county_id, kind=kind, lines=[(dr, amount_fen), (cr, -amount_fen)],
-                       memo=memo, reference=reference, dedupe_key=dedupe_key or f"{kind}:{reference}")
+    accounts = {**accounts_of_station(station=station, kinds={debit, credit} - (accounts or {}).keys()),
+                **(accounts or {})}
+    # Both accounts were just read from the database as the station's (or its county's):
+    # ledger_post's checks of the lines and of their county would add nothing but queries.
+    checked = [(accounts[debit], amount_fen), (accounts[credit], -amount_fen)]
+    return _write_posting(scope=scope, county_id=station.county_id, kind=kind, checked=checked,
+                          dedupe_key=_clean_dedupe_key(dedupe_key or f"{kind}:{reference}"), memo=memo,
+                          reference=reference)
 
 
 @transaction.atomic

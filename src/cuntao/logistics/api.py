@@ -260,3 +260,224 @@ def create_route_plan(request: HttpRequest, payload: RoutePlanIn,
 @router.get("/route-plans/{plan_id}", response=dict, summary="One route plan with its trucks and stops")
 def get_route_plan(request: HttpRequest, plan_id: int):
     return route_plan_data(plan=route_plan_get_for_actor(scope=request.scope, plan_id=plan_id))
+
+
+# --- Returns, labels, shelf capacity, homes and delivery runs ------------------------------
+
+from django.http import HttpResponse
+
+from cuntao.logistics.delivery import (
+    delivery_candidates,
+    delivery_run_close,
+    delivery_run_create,
+    delivery_run_get_for_actor,
+    delivery_stop_deliver,
+    delivery_stop_fail,
+    delivery_stop_get_for_actor,
+    delivery_stops,
+)
+from cuntao.logistics.labels import parcel_labels_pdf
+from cuntao.logistics.models import FailureReason
+from cuntao.logistics.selectors import station_parcel_counts, station_returns
+from cuntao.logistics.services import (
+    home_location_set,
+    parcel_mark_for_return,
+    parcel_return_send,
+    station_shelf_set,
+)
+
+
+class ReturnIn(Schema):
+    reason: str = Field(..., max_length=200)
+
+
+class ShelfIn(Schema):
+    capacity_parcels: int = Field(..., ge=1, le=5000)
+
+
+class ShelfOut(Schema):
+    waiting: int
+    waiting_long: int
+    return_due: int
+    expected: int
+    shelved: int
+    capacity: int
+    over_capacity: int
+
+
+class HomeIn(Schema):
+    lat: float = Field(..., ge=-90, le=90)
+    lon: float = Field(..., ge=-180, le=180)
+    note: str = Field("", max_length=100)
+
+
+class HomeOut(Schema):
+    villager_id: int
+    lat: float
+    lon: float
+    note: str
+
+
+class RunIn(Schema):
+    station: str | None = Field(None, max_length=20, description="A partner may leave it out for their own station.")
+    parcels: list[str] = Field(..., min_length=1, max_length=200, description="Parcel codes waiting at the station.")
+
+
+class StopOut(Schema):
+    sequence: int
+    parcel: str
+    addressee: str
+    lat: float
+    lon: float
+    at_home: bool
+    outcome: str
+    failure_reason: str
+    note: str
+    done_at: datetime | None
+
+
+class RunOut(Schema):
+    id: int
+    station: str
+    date: _dt.date
+    status: str
+    distance_m: int
+    duration_s: int
+    stops: list[StopOut]
+
+
+class FailIn(Schema):
+    reason: FailureReason
+    note: str = Field("", max_length=200)
+
+
+def run_body(run) -> dict:
+    stops = [{"sequence": s.sequence, "parcel": s.parcel.code,
+              "addressee": s.parcel.villager.name if s.parcel.villager_id else s.parcel.addressee_name,
+              "lat": float(s.lat), "lon": float(s.lon), "at_home": s.at_home, "outcome": s.outcome,
+              "failure_reason": s.failure_reason, "note": s.note, "done_at": s.done_at}
+             for s in delivery_stops(run=run)]
+    return RunOut(id=run.pk, station=run.station.code, date=run.date, status=run.status, distance_m=run.distance_m,
+                  duration_s=run.duration_s, stops=stops).model_dump(mode="json")
+
+
+@router.post("/parcels/{code}/return", response=ParcelOut, summary="Put a waiting parcel on the return list")
+def mark_for_return(request: HttpRequest, code: str, payload: ReturnIn):
+    parcel = parcel_get_for_actor(scope=request.scope, code=code)
+    return parcel_mark_for_return(scope=request.scope, parcel=parcel, reason=payload.reason)
+
+
+@router.post("/parcels/{code}/return/sent", response=ParcelOut, summary="The driver took a parcel on the return list")
+def return_sent(request: HttpRequest, code: str):
+    parcel = parcel_get_for_actor(scope=request.scope, code=code)
+    return parcel_return_send(scope=request.scope, parcel=parcel)
+
+
+@router.get("/stations/{code}/returns", response=list[ParcelOut], summary="A station's return list")
+def list_returns(request: HttpRequest, code: str):
+    station = station_get_for_actor(scope=request.scope, code=code)
+    return station_returns(scope=request.scope, station_id=station.pk)
+
+
+@router.get("/parcels/{code}/label.pdf", summary="A 100 x 150 mm label (PDF) with the parcel's Code 128 barcode",
+            response={200: None})
+def label_pdf(request: HttpRequest, code: str):
+    parcel = parcel_get_for_actor(scope=request.scope, code=code)
+    return HttpResponse(parcel_labels_pdf(parcels=[parcel]), content_type="application/pdf")
+
+
+@router.get("/stations/{code}/shelf", response=ShelfOut, summary="A station's shelf: what waits, and its capacity")
+def get_shelf(request: HttpRequest, code: str):
+    station = station_get_for_actor(scope=request.scope, code=code)
+    return station_parcel_counts(scope=request.scope, station_id=station.pk)
+
+
+@router.put("/stations/{code}/shelf", response=ShelfOut, summary="Set a station's shelf capacity")
+def set_shelf(request: HttpRequest, code: str, payload: ShelfIn):
+    station = station_get_for_actor(scope=request.scope, code=code)
+    station_shelf_set(scope=request.scope, station=station, capacity_parcels=payload.capacity_parcels)
+    return station_parcel_counts(scope=request.scope, station_id=station.pk)
+
+
+@router.put("/villagers/{villager_id}/home-location", response=HomeOut, summary="Record where a villager lives")
+def set_home(request: HttpRequest, villager_id: int, payload: HomeIn):
+    villager = villager_get_for_actor(scope=request.scope, villager_id=villager_id)
+    home = home_location_set(scope=request.scope, villager=villager, lat=payload.lat, lon=payload.lon,
+                             note=payload.note)
+    return {"villager_id": villager.pk, "lat": float(home.lat), "lon": float(home.lon), "note": home.note}
+
+
+@router.get("/delivery/candidates", response=list[ParcelOut], summary="Parcels waiting at the station, not on a run")
+def list_candidates(request: HttpRequest, station: str | None = None):
+    where = station_for_write(scope=request.scope, code=station)
+    return delivery_candidates(scope=request.scope, station_id=where.pk)
+
+
+@router.post("/delivery-runs", response={201: RunOut}, summary="Plan a home delivery run (stops ordered by PyVRP)")
+def create_run(request: HttpRequest, payload: RunIn,
+               idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
+    def create():
+        station = station_for_write(scope=request.scope, code=payload.station)
+        run = delivery_run_create(scope=request.scope, station=station, parcel_codes=payload.parcels)
+        return 201, run_body(run)
+
+    return idempotent_create(request, key=idempotency_key, create=create)
+
+
+@router.get("/delivery-runs/{run_id}", response=RunOut, summary="A delivery run with its stops in order")
+def get_run(request: HttpRequest, run_id: int):
+    return run_body(delivery_run_get_for_actor(scope=request.scope, run_id=run_id))
+
+
+DELIVER_FORM = {"requestBody": {"content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["method"],
+    "properties": {
+        "method": {"type": "string", "enum": ["code", "signature", "photo"]},
+        "code": {"type": "string", "description": "The pickup code, with method code."},
+        "receiver_name": {"type": "string", "maxLength": 50},
+        "proof": {"type": "string", "format": "binary",
+                  "description": "The signature or photo (JPEG or PNG), with method signature or photo."},
+    }}}}}}
+
+
+@router.post("/delivery-runs/{run_id}/stops/{sequence}/deliver", response={200: RunOut},
+             summary="Deliver a stop: pickup code, or a signature or photo (multipart)", openapi_extra=DELIVER_FORM)
+def deliver_stop(request: HttpRequest, run_id: int, sequence: int,
+                 idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
+    """A multipart form (see the request body). A wrong code answers 422 `wrong_pickup_code` with `attempts_left`.
+
+    The form is read inside the idempotent create, after the request's bytes were taken
+    for its fingerprint: a retried upload with the same key is answered, not handed over
+    again. The whole request must stay under Django's DATA_UPLOAD_MAX_MEMORY_SIZE.
+    """
+    def create():
+        stop = delivery_stop_get_for_actor(scope=request.scope, run_id=run_id, sequence=sequence)
+        form = request.POST
+        outcome = delivery_stop_deliver(scope=request.scope, stop=stop, method=form.get("method", ""),
+                                        code=form.get("code", ""), proof=request.FILES.get("proof"),
+                                        receiver_name=form.get("receiver_name", ""))
+        if not outcome.ok:
+            return 422, {"error": {"code": "wrong_pickup_code", "message": str(outcome.message),
+                                   "fields": {"code": [str(outcome.message)]}},
+                         "attempts_left": outcome.attempts_left}
+        return 200, run_body(stop.run)
+
+    return idempotent_create(request, key=idempotency_key, create=create)
+
+
+@router.post("/delivery-runs/{run_id}/stops/{sequence}/fail", response={200: RunOut},
+             summary="Record why a stop's parcel was not delivered")
+def fail_stop(request: HttpRequest, run_id: int, sequence: int, payload: FailIn,
+              idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
+    def create():
+        stop = delivery_stop_get_for_actor(scope=request.scope, run_id=run_id, sequence=sequence)
+        delivery_stop_fail(scope=request.scope, stop=stop, reason=payload.reason, note=payload.note)
+        return 200, run_body(stop.run)
+
+    return idempotent_create(request, key=idempotency_key, create=create)
+
+
+@router.post("/delivery-runs/{run_id}/close", response=RunOut, summary="Close a run; stops left are not attempted")
+def close_run(request: HttpRequest, run_id: int):
+    run = delivery_run_get_for_actor(scope=request.scope, run_id=run_id)
+    return run_body(delivery_run_close(scope=request.scope, run=run))

@@ -9,10 +9,11 @@ class LogisticsConfig(AppConfig):
 
     def ready(self):
         from cuntao.core.panels import StationPanel, register_station_panel
-        from cuntao.logistics.selectors import WAITING_LONG_DAYS, station_parcel_counts
+        from cuntao.logistics.conf import remind_after_days
+        from cuntao.logistics.selectors import station_parcel_counts
 
         register_station_panel(StationPanel(
             order=30, template="logistics/_station_panel.html",
             context=lambda request, station: {"counts": station_parcel_counts(scope=request.scope, station_id=station.pk),
-                                              "long_days": WAITING_LONG_DAYS},
+                                              "long_days": remind_after_days()},
         ))

@@ -27,3 +27,43 @@ class HandoverIdentityForm(forms.Form):
     receiver_name = forms.CharField(label=_("Who received the parcel"), max_length=50)
     how_checked = forms.CharField(label=_("How you checked their identity"), max_length=150,
                                   help_text=_("Such as: ID card, household book, known to me in person."))
+
+
+class ShelfCapacityForm(forms.Form):
+    capacity_parcels = forms.IntegerField(label=_("Shelf capacity (parcels)"), min_value=1, max_value=5000)
+
+
+class ReturnReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Why it goes back"), max_length=200,
+                             help_text=_("Such as: refused, addressee moved away."))
+
+
+class HomeLocationForm(forms.Form):
+    lat = forms.DecimalField(label=_("Latitude"), max_digits=9, decimal_places=6, min_value=-90, max_value=90,
+                             widget=forms.NumberInput(attrs={"step": "0.000001", "inputmode": "decimal"}))
+    lon = forms.DecimalField(label=_("Longitude"), max_digits=10, decimal_places=6, min_value=-180, max_value=180,
+                             widget=forms.NumberInput(attrs={"step": "0.000001", "inputmode": "decimal"}))
+    note = forms.CharField(label=_("How to find it"), max_length=100, required=False,
+                           help_text=_("Such as: the red gate behind the school."))
+
+
+class DeliveryFailForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Why not delivered"), widget=forms.RadioSelect)
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    def __init__(self, *args, **kwargs):
+        from cuntao.logistics.models import FailureReason
+
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = [(v, label) for v, label in FailureReason.choices if v != "not_attempted"]
+
+
+class DeliveryProofForm(forms.Form):
+    """A signature drawn on the screen (sent as a PNG data URL) or a photo from the camera."""
+
+    method = forms.ChoiceField(choices=[("signature", _("Signature")), ("photo", _("Photo"))],
+                               widget=forms.HiddenInput)
+    receiver_name = forms.CharField(label=_("Who received it"), max_length=50, required=False)
+    signature = forms.CharField(required=False, widget=forms.HiddenInput)
+    photo = forms.FileField(label=_("Photo of the parcel at the door"), required=False,
+                            widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}))

@@ -43,6 +43,7 @@ class ParcelStatus(models.TextChoices):
     IN_TRANSIT = "in_transit", _("On the truck")
     AT_STATION = "at_station", _("At the station")
     HANDED_OVER = "handed_over", _("Handed over")
+    RETURN_DUE = "return_due", _("To be returned")
     DAMAGED = "damaged", _("Damaged")
     RETURNED = "returned", _("Returned")
     MISSING = "missing", _("Missing")
@@ -51,6 +52,8 @@ class ParcelStatus(models.TextChoices):
 class HandoverMethod(models.TextChoices):
     CODE = "code", _("Pickup code")
     IDENTITY = "identity", _("Identity checked by the partner")
+    SIGNATURE = "signature", _("Signature at the door")
+    PHOTO = "photo", _("Photo at the door")
 
 
 class Parcel(models.Model):
@@ -85,6 +88,8 @@ class Parcel(models.Model):
     pickup_locked_at = models.DateTimeField(_("pickup by code locked at"), null=True, blank=True)
     tracking_token = models.CharField(_("tracking token"), max_length=32, unique=True, default=new_tracking_token,
                                       editable=False)
+    reminded_at = models.DateTimeField(_("last reminded at"), null=True, blank=True)
+    return_due_at = models.DateTimeField(_("marked for return at"), null=True, blank=True)
     handed_over_at = models.DateTimeField(_("handed over at"), null=True, blank=True)
     handed_over_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                        related_name="+", verbose_name=_("handed over by"))
@@ -136,6 +141,11 @@ class ScanKind(models.TextChoices):
     PICKUP_LOCKED = "pickup_locked", _("Pickup by code locked")
     HANDED_OVER = "handed_over", _("Handed over")
     ADDRESSEE_SET = "addressee_set", _("Addressee found")
+    REMINDED = "reminded", _("Reminder sent")
+    RETURN_DUE = "return_due", _("Marked for return")
+    RETURNED = "returned", _("Given to the driver for return")
+    OUT_FOR_DELIVERY = "out_for_delivery", _("Out for home delivery")
+    DELIVERY_FAILED = "delivery_failed", _("Home delivery failed")
 
 
 class ParcelEvent(models.Model):
@@ -152,6 +162,8 @@ class ParcelEvent(models.Model):
     from_status = models.CharField(_("from"), max_length=14, choices=ParcelStatus, blank=True)
     to_status = models.CharField(_("to"), max_length=14, choices=ParcelStatus)
     note = models.CharField(_("note"), max_length=300, blank=True)
+    proof = models.FileField(_("proof of delivery"), upload_to="proofs/%Y/%m/", blank=True,
+                             help_text=_("The signature or photo taken at the door."))
 
     class Meta:
         verbose_name = _("parcel event")
@@ -427,3 +439,163 @@ class PlannedStop(models.Model):
 
     def __str__(self):
         return f"{self.route_id}#{self.sequence} {self.station_id}"
+
+
+# --- The station's shelf, homes and delivery runs ---------------------------------------------
+
+
+class StationShelf(models.Model):
+    """How many parcels the station's shelves hold (货架容量); the station panel warns past it.
+
+    A station without a row has settings.LOGISTICS_SHELF_CAPACITY.
+    """
+
+    county = models.ForeignKey(County, on_delete=models.PROTECT, verbose_name=_("county"))
+    station = models.OneToOneField(Station, on_delete=models.PROTECT, related_name="shelf",
+                                   verbose_name=_("station"))
+    capacity_parcels = models.PositiveIntegerField(_("shelf capacity (parcels)"))
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name=_("updated by"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("station shelf")
+        verbose_name_plural = _("station shelves")
+        constraints = [
+            models.CheckConstraint(condition=Q(capacity_parcels__gte=1, capacity_parcels__lte=5000),
+                                   name="shelf_capacity_1_to_5000",
+                                   violation_error_message=_("A shelf holds from 1 to 5000 parcels.")),
+        ]
+
+    def __str__(self):
+        return f"{self.station_id}: {self.capacity_parcels}"
+
+
+class HomeLocation(models.Model):
+    """Where a villager's home is (住址定位), as the partner found it on a delivery; orders the runs.
+
+    Kept by logistics, which is the only app that rides to homes; a villager without one is
+    planned at their village's coordinates.
+    """
+
+    county = models.ForeignKey(County, on_delete=models.PROTECT, verbose_name=_("county"))
+    station = models.ForeignKey(Station, on_delete=models.PROTECT, related_name="+", verbose_name=_("station"))
+    villager = models.OneToOneField(Villager, on_delete=models.PROTECT, related_name="home_location",
+                                    verbose_name=_("villager"))
+    lat = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6)
+    lon = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6)
+    note = models.CharField(_("how to find it"), max_length=100, blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name=_("updated by"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("home location")
+        verbose_name_plural = _("home locations")
+        constraints = [
+            models.CheckConstraint(condition=Q(lat__gte=-90, lat__lte=90, lon__gte=-180, lon__lte=180),
+                                   name="home_location_coordinates_valid",
+                                   violation_error_message=_("Latitude is between -90 and 90, longitude between "
+                                                             "-180 and 180.")),
+        ]
+
+    def __str__(self):
+        return f"{self.villager_id}: {self.lat},{self.lon}"
+
+
+class DeliveryRunStatus(models.TextChoices):
+    OPEN = "open", _("On the way")
+    CLOSED = "closed", _("Closed")
+
+
+class DeliveryRun(models.Model):
+    """A partner's home delivery run (送货上门): parcels from the station, stops in the solver's order."""
+
+    county = models.ForeignKey(County, on_delete=models.PROTECT, verbose_name=_("county"))
+    station = models.ForeignKey(Station, on_delete=models.PROTECT, related_name="delivery_runs",
+                                verbose_name=_("station"))
+    date = models.DateField(_("date"))
+    status = models.CharField(_("status"), max_length=8, choices=DeliveryRunStatus, default=DeliveryRunStatus.OPEN)
+    distance_m = models.PositiveIntegerField(_("distance (m)"))
+    duration_s = models.PositiveIntegerField(_("riding time (s)"))
+    solver_seconds = models.FloatField(_("solver time (s)"), default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name=_("planned by"))
+    created_at = models.DateTimeField(_("planned at"), auto_now_add=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+", verbose_name=_("closed by"))
+
+    class Meta:
+        verbose_name = _("delivery run")
+        verbose_name_plural = _("delivery runs")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["station", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(status="closed") & Q(closed_at__isnull=False))
+                | (~Q(status="closed") & Q(closed_at__isnull=True)),
+                name="delivery_run_closed_has_time",
+                violation_error_message=_("A closed run records when, and only it does."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.station_id} {self.date} #{self.pk}"
+
+
+class StopOutcome(models.TextChoices):
+    PENDING = "pending", _("To deliver")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Not delivered")
+
+
+class FailureReason(models.TextChoices):
+    NOT_HOME = "not_home", _("Nobody at home")
+    REFUSED = "refused", _("Refused")
+    WRONG_ADDRESS = "wrong_address", _("Wrong address")
+    NO_ACCESS = "no_access", _("Could not get there")
+    DAMAGED = "damaged", _("Damaged on the way")
+    NOT_ATTEMPTED = "not_attempted", _("Not attempted")
+    OTHER = "other", _("Other")
+
+
+class DeliveryStop(models.Model):
+    """One parcel's stop on a delivery run (送货点), in order, with what happened there."""
+
+    run = models.ForeignKey(DeliveryRun, on_delete=models.PROTECT, related_name="stops", verbose_name=_("run"))
+    county = models.ForeignKey(County, on_delete=models.PROTECT, verbose_name=_("county"))
+    station = models.ForeignKey(Station, on_delete=models.PROTECT, related_name="+", verbose_name=_("station"))
+    parcel = models.ForeignKey(Parcel, on_delete=models.PROTECT, related_name="delivery_stops",
+                               verbose_name=_("parcel"))
+    sequence = models.PositiveSmallIntegerField(_("stop"))
+    lat = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6)
+    lon = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6)
+    at_home = models.BooleanField(_("home location known"), default=False,
+                                  help_text=_("Otherwise the stop is planned at the village."))
+    outcome = models.CharField(_("outcome"), max_length=10, choices=StopOutcome, default=StopOutcome.PENDING)
+    failure_reason = models.CharField(_("why not delivered"), max_length=14, choices=FailureReason, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="+", verbose_name=_("done by"))
+
+    class Meta:
+        verbose_name = _("delivery stop")
+        verbose_name_plural = _("delivery stops")
+        ordering = ["run", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "sequence"], name="delivery_stop_sequence_unique",
+                                    violation_error_message=_("Two stops cannot share a place in the order.")),
+            models.UniqueConstraint(fields=["parcel"], condition=Q(outcome="pending"),
+                                    name="delivery_stop_one_pending_per_parcel",
+                                    violation_error_message=_("This parcel is already out on a delivery run.")),
+            models.CheckConstraint(
+                condition=(Q(outcome="failed") & ~Q(failure_reason="")) | (~Q(outcome="failed") & Q(failure_reason="")),
+                name="delivery_stop_failure_has_reason",
+                violation_error_message=_("A failed stop says why, and only it does."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.run_id}#{self.sequence} {self.parcel_id}"

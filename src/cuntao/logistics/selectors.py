@@ -2,20 +2,20 @@
 
 from datetime import timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from cuntao.core.errors import NotFound
 from cuntao.core.scope import Scope, get_in_scope
+from cuntao.logistics.conf import default_shelf_capacity, remind_after_days
 from cuntao.logistics.models import (
     Parcel,
     ParcelEvent,
     ParcelStatus,
     ReceiptDiscrepancy,
     StationReceipt,
+    StationShelf,
 )
-
-WAITING_LONG_DAYS = 3
 
 
 def parcel_list(*, scope: Scope, station_id: int | None = None, status: str | None = None,
@@ -56,15 +56,31 @@ def station_shelf(*, scope: Scope, station_id: int) -> QuerySet[Parcel]:
         "arrived_at_station_at", "pk")
 
 
+def station_shelf_capacity(*, station_id: int) -> int:
+    """How many parcels the station's shelves hold (its own setting, or the default)."""
+    capacity = StationShelf.objects.filter(station_id=station_id).values_list("capacity_parcels", flat=True).first()
+    return capacity or default_shelf_capacity()
+
+
 def station_parcel_counts(*, scope: Scope, station_id: int, now=None) -> dict[str, int]:
+    """The station panel's figures, in one query: waiting, waiting long, to return, expected, shelf use."""
     now = now or timezone.now()
-    shelf = station_shelf(scope=scope, station_id=station_id)
-    return {
-        "waiting": shelf.count(),
-        "waiting_long": shelf.filter(arrived_at_station_at__lt=now - timedelta(days=WAITING_LONG_DAYS)).count(),
-        "expected": parcel_list(scope=scope, station_id=station_id).filter(
-            status__in=(ParcelStatus.SORTED, ParcelStatus.IN_TRANSIT)).count(),
-    }
+    long_before = now - timedelta(days=remind_after_days())
+    counts = parcel_list(scope=scope, station_id=station_id).aggregate(
+        waiting=Count("pk", filter=Q(status=ParcelStatus.AT_STATION)),
+        waiting_long=Count("pk", filter=Q(status=ParcelStatus.AT_STATION, arrived_at_station_at__lt=long_before)),
+        return_due=Count("pk", filter=Q(status=ParcelStatus.RETURN_DUE)),
+        expected=Count("pk", filter=Q(status__in=(ParcelStatus.SORTED, ParcelStatus.IN_TRANSIT))),
+    )
+    capacity = station_shelf_capacity(station_id=station_id)
+    shelved = counts["waiting"] + counts["return_due"]
+    return {**counts, "shelved": shelved, "capacity": capacity, "over_capacity": max(shelved - capacity, 0)}
+
+
+def station_returns(*, scope: Scope, station_id: int) -> QuerySet[Parcel]:
+    """Parcels on the station's return list, waiting for the driver; oldest first."""
+    return parcel_list(scope=scope, station_id=station_id, status=ParcelStatus.RETURN_DUE).order_by(
+        "return_due_at", "pk")
 
 
 def station_expected(*, scope: Scope, station_id: int) -> QuerySet[Parcel]:
@@ -82,3 +98,9 @@ def discrepancy_list(*, scope: Scope, station_id: int | None = None) -> QuerySet
     if station_id is not None:
         qs = qs.filter(station_id=station_id)
     return qs.order_by("-at", "-pk")
+
+
+def parcel_event_proof_for_actor(*, scope: Scope, event_id: int) -> ParcelEvent:
+    """An event with a proof of delivery, if the caller may see its parcel; else NotFound."""
+    qs = scope.filter(ParcelEvent.objects.select_related("parcel"), station_field="parcel__station").exclude(proof="")
+    return get_in_scope(qs, name="proof", pk=event_id)

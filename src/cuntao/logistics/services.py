@@ -8,22 +8,27 @@ station's hourly count of wrong codes is read under a lock too.
 
 import hashlib
 import hmac
+import io
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from cuntao.core.errors import Conflict, DomainError, Forbidden, NotFound
-from cuntao.core.scope import Scope
+from cuntao.core.scope import Role, Scope
 from cuntao.logistics.models import (
     MAX_PICKUP_ATTEMPTS,
     Direction,
+    HomeLocation,
     DiscrepancyKind,
     HandoverMethod,
     Parcel,
@@ -34,8 +39,11 @@ from cuntao.logistics.models import (
     ScanKind,
     Source,
     StationReceipt,
+    StationShelf,
 )
+from cuntao.logistics.conf import remind_after_days, return_after_days
 from cuntao.logistics.selectors import parcel_list
+from cuntao.logistics.signals import ParcelChange, parcel_changed
 from cuntao.network.models import Station
 from cuntao.villagers.models import Villager
 
@@ -47,6 +55,10 @@ PICKUP_CODE_DIGITS = 6
 # A scan moves a parcel only forward from these; later statuses answer "duplicate".
 WAREHOUSE_SCANNABLE = (ParcelStatus.ANNOUNCED, ParcelStatus.AT_WAREHOUSE)
 STATION_EXPECTED = (ParcelStatus.SORTED, ParcelStatus.IN_TRANSIT)
+# On the station's shelf: waiting for the villager, or for the driver to take it back.
+ON_SHELF = (ParcelStatus.AT_STATION, ParcelStatus.RETURN_DUE)
+# The daily ageing job (parcels_age) acts as the system; its events have no actor.
+SYSTEM_SCOPE = Scope(user=None, role=Role.PROGRAMME_ADMIN, county_ids=None, station_ids=None)
 
 
 class UnknownParcel(NotFound):
@@ -83,6 +95,11 @@ def _require_station(scope: Scope, station: Station) -> None:
 
 def _lock(parcel_pk: int) -> Parcel:
     return Parcel.objects.select_for_update(of=("self",)).select_related("station", "station__village").get(pk=parcel_pk)
+
+
+def _announce(parcel: Parcel, *, scope: Scope, kind: str) -> None:
+    """Tell the apps above (orders) in this transaction; see logistics.signals."""
+    parcel_changed.send(sender=Parcel, parcel=parcel, kind=kind, scope=scope)
 
 
 def pickup_code_digest(parcel_pk: int, code: str) -> str:
@@ -248,6 +265,7 @@ def warehouse_scan(*, scope: Scope, code_or_tracking_number: str, damaged: bool 
     parcel.save(update_fields=["status"])
     _event(parcel, scope=scope, kind=ScanKind.WAREHOUSE_SCAN, from_status=before, place=WAREHOUSE,
            note="" if parcel.villager_id else "addressee unknown")
+    _announce(parcel, scope=scope, kind=ParcelChange.AT_WAREHOUSE)
     if parcel.villager_id is None:
         return ScanResult("no_addressee", parcel, _("Sorted to %(station)s; no villager known: the partner will "
                                                       "find the addressee.") % {"station": station}, station, village)
@@ -324,7 +342,7 @@ def station_receive_scan(*, scope: Scope, station: Station, code_or_tracking_num
         raise Conflict(_("This parcel is for station %(right)s (%(village)s), not this one. Give it back to the "
                          "driver.") % {"right": parcel.station.code, "village": parcel.station.village.name},
                        code="wrong_station")
-    if parcel.status in (ParcelStatus.AT_STATION, ParcelStatus.HANDED_OVER, ParcelStatus.RETURNED):
+    if parcel.status in (*ON_SHELF, ParcelStatus.HANDED_OVER, ParcelStatus.RETURNED):
         return ScanResult("duplicate", parcel, _("Already scanned: %(status)s.") % {"status": parcel.get_status_display()},
                           station.code, station.village.name)
     before = parcel.status
@@ -344,6 +362,7 @@ def station_receive_scan(*, scope: Scope, station: Station, code_or_tracking_num
                                           kind=DiscrepancyKind.UNEXPECTED, parcel=parcel, scanned_code=value, at=now,
                                           actor=scope.user)
     notify_pickup(parcel=parcel, code=code, actor=scope.user)
+    _announce(parcel, scope=scope, kind=ParcelChange.AT_STATION)
     outcome = "received" if expected else "unexpected"
     return ScanResult(outcome, parcel, _("On the shelf: %(shelf)s.") % {"shelf": parcel.shelf_position or "-"},
                       station.code, station.village.name)
@@ -398,19 +417,29 @@ def _lock_for_handover(scope: Scope, parcel: Parcel) -> tuple[Station, Parcel]:
     parcel = _lock(parcel.pk)
     if parcel.status == ParcelStatus.HANDED_OVER:
         raise Conflict(_("This parcel was already handed over."), code="already_handed_over")
-    if parcel.status != ParcelStatus.AT_STATION:
+    if parcel.status not in ON_SHELF:
         raise Conflict(_("This parcel is %(status)s, not waiting at the station.")
                        % {"status": parcel.get_status_display()}, code="not_at_station")
     return station, parcel
 
 
-def _hand_over(parcel: Parcel, *, scope: Scope, method: str, note: str, now: datetime) -> None:
+def _hand_over(parcel: Parcel, *, scope: Scope, method: str, note: str, now: datetime, proof=None) -> ParcelEvent:
+    """The one way a parcel becomes handed over: status, event (with any proof), then the signal.
+
+    Every hand-over path (code, identity, proof at the door) ends here, so the apps above
+    hear of each hand-over exactly once. A parcel marked for return but still on the
+    shelf may still be handed over: the villager came in time.
+    """
     before = parcel.status
     parcel.status, parcel.handed_over_at, parcel.handed_over_by = ParcelStatus.HANDED_OVER, now, scope.user
     parcel.handover_method, parcel.handover_note = method, note[:300]
     parcel.save(update_fields=["status", "handed_over_at", "handed_over_by", "handover_method", "handover_note"])
-    _event(parcel, scope=scope, kind=ScanKind.HANDED_OVER, from_status=before, place=parcel.station.code, at=now,
-           note=method)
+    event = _event(parcel, scope=scope, kind=ScanKind.HANDED_OVER, from_status=before, place=parcel.station.code,
+                   at=now, note=method)
+    if proof is not None:
+        event.proof.save(proof.name, proof, save=True)
+    _announce(parcel, scope=scope, kind=ParcelChange.HANDED_OVER)
+    return event
 
 
 @transaction.atomic
@@ -479,3 +508,222 @@ def handover_with_identity(*, scope: Scope, parcel: Parcel, receiver_name: str, 
     _hand_over(parcel, scope=scope, method=HandoverMethod.IDENTITY,
                note=f"{receiver_name.strip()} / {how_checked.strip()}", now=now)
     return parcel
+
+
+# --- proof of delivery at the door ---------------------------------------------------
+
+MAX_PROOF_BYTES = 8 * 1024 * 1024
+MAX_PROOF_PIXELS = 40_000_000
+PROOF_PX = 1280  # enough to read a signature or see a parcel at a door; about 150 kB
+
+
+def proof_image(upload, *, field: str = "proof") -> ContentFile:
+    """Check an uploaded signature or photo and re-encode it small; ValidationError({field: ...}) if unreadable.
+
+    Re-encoding keeps the stored file small on a phone's upload and drops the photo's
+    metadata (its GPS position, the phone's name): the proof is the picture alone.
+    """
+    if upload is None or not getattr(upload, "size", 0):
+        raise ValidationError({field: [_("Add the signature or a photo.")]})
+    if upload.size > MAX_PROOF_BYTES:
+        raise ValidationError({field: [_("The picture is larger than 8 MB; send a smaller one.")]})
+    try:
+        upload.seek(0)
+        with Image.open(upload) as image:
+            if image.width * image.height > MAX_PROOF_PIXELS:
+                raise ValidationError({field: [_("The picture has too many pixels; send one of at most 40 "
+                                                 "megapixels.")]})
+            image.load()
+            image = ImageOps.exif_transpose(image)
+            image.thumbnail((PROOF_PX, PROOF_PX))
+            out = io.BytesIO()
+            if image.mode in ("RGBA", "LA", "P", "1", "L"):
+                # Signatures are line drawings: PNG keeps them sharp and small.
+                image.convert("RGBA" if image.mode != "1" else "L").save(out, format="PNG", optimize=True)
+                extension = "png"
+            else:
+                image.convert("RGB").save(out, format="JPEG", quality=75, optimize=True)
+                extension = "jpg"
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
+        raise ValidationError({field: [_("This file is not a picture we can read; send a JPEG or PNG.")]}) from None
+    return ContentFile(out.getvalue(), name=f"proof.{extension}")
+
+
+@transaction.atomic
+def handover_with_proof(*, scope: Scope, parcel: Parcel, method: str, proof, receiver_name: str = "") -> Parcel:
+    """Hand the parcel over at the door against a signature or a photo, stored with the hand-over event.
+
+    `proof` is an uploaded image (checked and re-encoded by proof_image); `method` is
+    signature or photo. A code at the door goes through handover_with_code instead.
+    """
+    if method not in (HandoverMethod.SIGNATURE, HandoverMethod.PHOTO):
+        raise ValidationError({"method": [_("Choose a signature or a photo.")]})
+    if len(receiver_name.strip()) > 50:
+        raise ValidationError({"receiver_name": [_("At most 50 characters.")]})
+    picture = proof_image(proof)
+    now = timezone.now()
+    parcel = _lock_for_handover(scope, parcel)[1]
+    _hand_over(parcel, scope=scope, method=method, note=receiver_name.strip(), now=now, proof=picture)
+    return parcel
+
+
+# --- reminders, ageing and returns ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgeingReport:
+    reminded: int
+    marked_for_return: int
+
+
+@transaction.atomic
+def parcel_remind(*, parcel: Parcel, now: datetime) -> bool:
+    """Remind the villager of a parcel waiting since before the reminder age; at most once a local day.
+
+    The pickup code is kept only as a digest, so the reminder carries a new code and the
+    old one stops working (the reminder says the code to use). The notice's dedupe key
+    names the day, so a second run of the job on one day reminds nobody twice. Returns
+    whether a reminder went out.
+    """
+    parcel = _lock(parcel.pk)
+    today = timezone.localdate(now)
+    if (parcel.status != ParcelStatus.AT_STATION or parcel.villager_id is None
+            or parcel.arrived_at_station_at is None
+            or parcel.arrived_at_station_at > now - timedelta(days=remind_after_days())
+            or (parcel.reminded_at is not None and timezone.localdate(parcel.reminded_at) >= today)):
+        return False
+    from cuntao.notify.services import notice_enqueue
+
+    code = new_pickup_code()
+    parcel.pickup_code_digest = pickup_code_digest(parcel.pk, code)
+    parcel.reminded_at = now
+    parcel.save(update_fields=["pickup_code_digest", "reminded_at"])
+    days = (now - parcel.arrived_at_station_at).days
+    notice_enqueue(kind="pickup_reminder", dedupe_key=f"pickup-reminder:{parcel.pk}:{today.isoformat()}",
+                   villager=parcel.villager, params={"code": code, "days": days}, county_id=parcel.county_id,
+                   station_id=parcel.station_id, now=now)
+    _event(parcel, scope=SYSTEM_SCOPE, kind=ScanKind.REMINDED, from_status=parcel.status, place=parcel.station.code,
+           at=now, note=f"{days} days")
+    return True
+
+
+def _mark_return_due(parcel: Parcel, *, scope: Scope, now: datetime, note: str) -> None:
+    """Put a parcel on the station's return list; the caller holds its lock."""
+    before = parcel.status
+    parcel.status, parcel.return_due_at = ParcelStatus.RETURN_DUE, now
+    parcel.save(update_fields=["status", "return_due_at"])
+    _event(parcel, scope=scope, kind=ScanKind.RETURN_DUE, from_status=before, place=parcel.station.code, at=now,
+           note=note)
+    _announce(parcel, scope=scope, kind=ParcelChange.RETURN_DUE)
+
+
+@transaction.atomic
+def parcel_expire(*, parcel: Parcel, now: datetime) -> bool:
+    """Mark a parcel uncollected past the return age for return; returns whether it was marked."""
+    parcel = _lock(parcel.pk)
+    if (parcel.status != ParcelStatus.AT_STATION or parcel.arrived_at_station_at is None
+            or parcel.arrived_at_station_at > now - timedelta(days=return_after_days())):
+        return False
+    _mark_return_due(parcel, scope=SYSTEM_SCOPE, now=now, note=f"uncollected {(now - parcel.arrived_at_station_at).days} days")
+    return True
+
+
+def parcels_age(*, now: datetime | None = None) -> AgeingReport:
+    """The daily job: mark parcels uncollected past the return age for return, remind the rest.
+
+    Each parcel is its own short transaction under its own lock, so a hand-over at a
+    station is never held up behind the whole county's run, and a rerun (or two runs at
+    once) changes nothing twice.
+    """
+    now = now or timezone.now()
+    waiting = Parcel.objects.filter(status=ParcelStatus.AT_STATION)
+    expired = waiting.filter(arrived_at_station_at__lte=now - timedelta(days=return_after_days()))
+    marked = sum(parcel_expire(parcel=p, now=now) for p in expired.only("pk").order_by("pk").iterator())
+    start_of_today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    due = (waiting.filter(arrived_at_station_at__lte=now - timedelta(days=remind_after_days()),
+                          villager__isnull=False)
+           .exclude(reminded_at__gte=start_of_today))
+    reminded = sum(parcel_remind(parcel=p, now=now) for p in due.only("pk").order_by("pk").iterator())
+    return AgeingReport(reminded=reminded, marked_for_return=marked)
+
+
+@transaction.atomic
+def parcel_mark_for_return(*, scope: Scope, parcel: Parcel, reason: str) -> Parcel:
+    """The partner puts a waiting parcel on the return list (refused, wrong station of the addressee...)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Write why the parcel goes back.")]})
+    if len(reason) > 200:
+        raise ValidationError({"reason": [_("At most 200 characters.")]})
+    _require_station(scope, parcel.station)
+    parcel = _lock(parcel.pk)
+    if parcel.status == ParcelStatus.RETURN_DUE:
+        return parcel
+    if parcel.status != ParcelStatus.AT_STATION:
+        raise Conflict(_("This parcel is %(status)s, not waiting at the station.")
+                       % {"status": parcel.get_status_display()}, code="not_at_station")
+    _mark_return_due(parcel, scope=scope, now=timezone.now(), note=reason)
+    return parcel
+
+
+@transaction.atomic
+def parcel_return_send(*, scope: Scope, parcel: Parcel) -> Parcel:
+    """The driver takes a parcel on the return list back to the county warehouse; a repeat changes nothing."""
+    _require_station(scope, parcel.station)
+    parcel = _lock(parcel.pk)
+    if parcel.status == ParcelStatus.RETURNED:
+        return parcel
+    if parcel.status != ParcelStatus.RETURN_DUE:
+        raise Conflict(_("This parcel is %(status)s, not on the return list.")
+                       % {"status": parcel.get_status_display()}, code="not_return_due")
+    parcel.status = ParcelStatus.RETURNED
+    parcel.save(update_fields=["status"])
+    _event(parcel, scope=scope, kind=ScanKind.RETURNED, from_status=ParcelStatus.RETURN_DUE,
+           place=parcel.station.code)
+    return parcel
+
+
+# --- the station's shelf and villagers' homes ----------------------------------------
+
+
+@transaction.atomic
+def station_shelf_set(*, scope: Scope, station: Station, capacity_parcels: int) -> StationShelf:
+    """Set how many parcels the station's shelves hold (the partner or county staff)."""
+    _require_station(scope, station)
+    if type(capacity_parcels) is not int or not 1 <= capacity_parcels <= 5000:
+        raise ValidationError({"capacity_parcels": [_("Enter a number from 1 to 5000.")]})
+    shelf, _created = StationShelf.objects.select_for_update().get_or_create(
+        station=station, defaults={"county_id": station.county_id, "capacity_parcels": capacity_parcels,
+                                   "updated_by": scope.user})
+    shelf.capacity_parcels, shelf.updated_by = capacity_parcels, scope.user
+    shelf.save(update_fields=["capacity_parcels", "updated_by", "updated_at"])
+    return shelf
+
+
+@transaction.atomic
+def home_location_set(*, scope: Scope, villager: Villager, lat, lon, note: str = "") -> HomeLocation:
+    """Record where a villager lives, for ordering delivery runs; the latest position wins."""
+    _require_station(scope, villager.station)
+    errors: dict[str, list[str]] = {}
+    values = {}
+    for name, value, bound in (("lat", lat, 90), ("lon", lon, 180)):
+        try:
+            number = Decimal(str(value).strip()).quantize(Decimal("0.000001"))
+        except (InvalidOperation, ValueError):
+            errors[name] = [_("Enter a number in degrees, such as 31.7268.")]
+            continue
+        if not -bound <= number <= bound:
+            errors[name] = [_("Enter a number from -%(bound)d to %(bound)d.") % {"bound": bound}]
+        values[name] = number
+    if len((note or "").strip()) > 100:
+        errors["note"] = [_("At most 100 characters.")]
+    if errors:
+        raise ValidationError(errors)
+    home, _created = HomeLocation.objects.select_for_update().get_or_create(
+        villager=villager, defaults={"county_id": villager.county_id, "station_id": villager.station_id,
+                                     "lat": values["lat"], "lon": values["lon"], "note": (note or "").strip(),
+                                     "updated_by": scope.user})
+    home.station_id, home.lat, home.lon = villager.station_id, values["lat"], values["lon"]
+    home.note, home.updated_by = (note or "").strip(), scope.user
+    home.save()
+    return home

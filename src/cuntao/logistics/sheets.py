@@ -105,13 +105,25 @@ def route_sheet_pdf(*, plan: RoutePlan, trucks: list[TruckView]) -> bytes:
 
 
 def route_svg(*, depot: tuple[float, float], trucks: list[TruckView], width: int = 360, height: int = 260) -> str:
-    """Draw the depot, the stations and one polyline per truck; return the <svg> markup.
+    """Draw the county warehouse, the stations and one polyline per truck; return the <svg> markup."""
+    routes = [[(float(s.station.village.lat), float(s.station.village.lon), str(s.sequence),
+                f"{s.station.code} {s.station.name}") for s in t.stops] for t in trucks]
+    return map_svg(depot=depot, depot_label="WH", depot_title=_("County warehouse"), routes=routes,
+                   route_ids=[t.truck_no for t in trucks], width=width, height=height)
 
-    `depot` is (lat, lon). Longitude is scaled by cos(latitude) so the picture keeps its
-    shape at the county's latitude; the larger span fills the box.
+
+def map_svg(*, depot: tuple[float, float], depot_label: str, depot_title: str,
+            routes: list[list[tuple[float, float, str, str]]], route_ids: list | None = None,
+            width: int = 360, height: int = 260) -> str:
+    """Draw a depot and one closed polyline per route through its points; return the <svg> markup.
+
+    A point is (lat, lon, label inside its circle, title on hover). Longitude is scaled
+    by cos(latitude) so the picture keeps its shape at the place's latitude; the larger
+    span fills the box. Every text is escaped here, so the result may be marked safe.
     """
     pad = 18
-    points = [depot] + [(float(s.station.village.lat), float(s.station.village.lon)) for t in trucks for s in t.stops]
+    route_ids = route_ids if route_ids is not None else list(range(1, len(routes) + 1))
+    points = [depot] + [(p[0], p[1]) for route in routes for p in route]
     lat0 = sum(p[0] for p in points) / len(points)
     kx = math.cos(math.radians(lat0))
     xs = [p[1] * kx for p in points]
@@ -130,19 +142,20 @@ def route_svg(*, depot: tuple[float, float], trucks: list[TruckView], width: int
          f'aria-label="{label}" class="route-map">'),
         f'<rect width="{width}" height="{height}" fill="#fafafa" stroke="#ccc"/>',
     ]
-    for n, truck in enumerate(trucks):
+    for n, (route, route_id) in enumerate(zip(routes, route_ids)):
         colour = TRUCK_COLOURS[n % len(TRUCK_COLOURS)]
-        stops = [project(float(s.station.village.lat), float(s.station.village.lon)) for s in truck.stops]
+        stops = [project(p[0], p[1]) for p in route]
         path = " ".join(f"{x},{y}" for x, y in [(dx, dy), *stops, (dx, dy)])
-        parts.append(f'<polyline data-truck="{truck.truck_no}" points="{path}" fill="none" stroke="{colour}" '
+        parts.append(f'<polyline data-truck="{html_escape(route_id)}" points="{path}" fill="none" stroke="{colour}" '
                      f'stroke-width="2" stroke-linejoin="round"/>')
-        for s, (x, y) in zip(truck.stops, stops):
-            parts.append(f'<g><title>{html_escape(s.station.code)} {html_escape(s.station.name)}</title>'
+        for p, (x, y) in zip(route, stops):
+            parts.append(f'<g><title>{html_escape(p[3])}</title>'
                          f'<circle cx="{x}" cy="{y}" r="7" fill="#fff" stroke="{colour}" stroke-width="2"/>'
                          f'<text x="{x}" y="{y + 3.5}" font-size="9" text-anchor="middle" fill="{colour}">'
-                         f'{s.sequence}</text></g>')
-    parts.append(f'<g><title>{html_escape(_("County warehouse"))}</title>'
+                         f'{html_escape(p[2])}</text></g>')
+    parts.append(f'<g><title>{html_escape(depot_title)}</title>'
                  f'<rect x="{dx - 7}" y="{dy - 7}" width="14" height="14" fill="#333"/>'
-                 f'<text x="{dx}" y="{dy + 3.5}" font-size="8" text-anchor="middle" fill="#fff">WH</text></g>')
+                 f'<text x="{dx}" y="{dy + 3.5}" font-size="8" text-anchor="middle" fill="#fff">'
+                 f'{html_escape(depot_label)}</text></g>')
     parts.append("</svg>")
     return "".join(parts)

@@ -25,3 +25,20 @@ urlpatterns += [
          name="routes_confirm"),
     path("logistics/county/<int:county_id>/routes/<int:plan_id>/sheet.pdf", route_views.plan_pdf, name="routes_pdf"),
 ]
+
+# Returns, labels and shelf capacity (views), home delivery runs (delivery_views).
+from cuntao.logistics import delivery_views
+
+urlpatterns += [
+    path("logistics/stations/<str:code>/returns/", views.station_returns_page, name="returns"),
+    path("logistics/stations/<str:code>/labels.pdf", views.station_labels, name="station_labels"),
+    path("logistics/parcels/<str:code>/label.pdf", views.parcel_label, name="label"),
+    path("logistics/parcels/<str:code>/return/", views.parcel_mark_for_return_view, name="mark_return"),
+    path("logistics/parcels/<str:code>/return/sent/", views.parcel_return_send_view, name="return_send"),
+    path("logistics/proofs/<int:event_id>/", views.proof_file, name="proof"),
+    path("logistics/stations/<str:code>/delivery/", delivery_views.delivery_page, name="delivery"),
+    path("logistics/delivery/<int:run_id>/", delivery_views.run_page, name="run"),
+    path("logistics/delivery/<int:run_id>/close/", delivery_views.run_close, name="run_close"),
+    path("logistics/delivery/<int:run_id>/stops/<int:sequence>/", delivery_views.stop_page, name="stop"),
+    path("logistics/villagers/<int:villager_id>/home/", delivery_views.home_location_page, name="home_location"),
+]

@@ -3,6 +3,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,22 +16,30 @@ from cuntao.logistics.api import track_data
 from cuntao.logistics.forms import (
     HandoverCodeForm,
     HandoverIdentityForm,
+    ReturnReasonForm,
+    ShelfCapacityForm,
     StationScanForm,
     WarehouseScanForm,
 )
+from cuntao.logistics.conf import remind_after_days
+from cuntao.logistics.labels import MAX_LABELS, parcel_labels_pdf
 from cuntao.logistics.selectors import (
-    WAITING_LONG_DAYS,
     discrepancy_list,
     parcel_events,
     parcel_get_for_actor,
     parcel_list,
     station_expected,
     station_open_receipt,
+    station_parcel_counts,
+    station_returns,
     station_shelf,
 )
 from cuntao.logistics.services import (
     handover_with_code,
     handover_with_identity,
+    parcel_mark_for_return,
+    parcel_return_send,
+    station_shelf_set,
     station_receipt_close,
     station_receive_scan,
     warehouse_scan,
@@ -109,17 +118,112 @@ def station_receipt_close_view(request, code: str):
 
 @login_required
 def station_shelf_page(request, code: str):
+    """What waits on the shelf, oldest first; the shelf's capacity, and a warning past it."""
     station = station_get_for_actor(scope=request.scope, code=code)
+    form = ShelfCapacityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            station_shelf_set(scope=request.scope, station=station, **form.cleaned_data)
+        except ValidationError as e:
+            add_service_errors(form, e)
+        else:
+            messages.success(request, _("Shelf capacity saved."))
+            return redirect("logistics:shelf", code=station.code)
+    counts = station_parcel_counts(scope=request.scope, station_id=station.pk)
+    if not form.is_bound:
+        form = ShelfCapacityForm(initial={"capacity_parcels": counts["capacity"]})
     shelf = station_shelf(scope=request.scope, station_id=station.pk).select_related("villager")
-    return render(request, "logistics/shelf.html", {"station": station, "shelf": shelf,
-                                                    "long_days": WAITING_LONG_DAYS,
-                                                    "long_before": timezone.now() - timedelta(days=WAITING_LONG_DAYS)})
+    days = remind_after_days()
+    return render(request, "logistics/shelf.html", {"station": station, "shelf": shelf, "counts": counts,
+                                                    "form": form, "long_days": days,
+                                                    "long_before": timezone.now() - timedelta(days=days)},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+def station_returns_page(request, code: str):
+    """The return list: parcels uncollected too long or refused, to give the driver; labels to print."""
+    station = station_get_for_actor(scope=request.scope, code=code)
+    return render(request, "logistics/returns.html", {
+        "station": station, "returns": station_returns(scope=request.scope, station_id=station.pk)})
+
+
+@login_required
+@require_POST
+def parcel_return_send_view(request, code: str):
+    parcel = parcel_get_for_actor(scope=request.scope, code=code)
+    try:
+        parcel_return_send(scope=request.scope, parcel=parcel)
+    except DomainError as e:
+        messages.error(request, e.message)
+    else:
+        messages.success(request, _("Parcel %(code)s given to the driver.") % {"code": parcel.code})
+    return redirect("logistics:returns", code=parcel.station.code)
+
+
+@login_required
+@require_POST
+def parcel_mark_for_return_view(request, code: str):
+    parcel = parcel_get_for_actor(scope=request.scope, code=code)
+    form = ReturnReasonForm(request.POST)
+    if form.is_valid():
+        try:
+            parcel_mark_for_return(scope=request.scope, parcel=parcel, reason=form.cleaned_data["reason"])
+        except (ValidationError, DomainError) as e:
+            messages.error(request, " ".join(e.messages) if isinstance(e, ValidationError) else e.message)
+        else:
+            messages.success(request, _("Parcel %(code)s is on the return list.") % {"code": parcel.code})
+            return redirect("logistics:returns", code=parcel.station.code)
+    else:
+        messages.error(request, _("Write why the parcel goes back."))
+    return redirect("logistics:parcel", code=parcel.code)
+
+
+def _pdf(data: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    return response
+
+
+@login_required
+def parcel_label(request, code: str):
+    """One 100 x 150 mm label for a thermal printer."""
+    parcel = parcel_get_for_actor(scope=request.scope, code=code)
+    return _pdf(parcel_labels_pdf(parcels=[parcel]), f"label-{parcel.code}.pdf")
+
+
+@login_required
+def station_labels(request, code: str):
+    """A batch of labels: the parcels named by ?codes=A,B,... or, without it, the whole return list."""
+    station = station_get_for_actor(scope=request.scope, code=code)
+    codes = [c.strip().upper() for c in request.GET.get("codes", "").split(",") if c.strip()][:MAX_LABELS]
+    if codes:
+        found = {p.code: p for p in parcel_list(scope=request.scope, station_id=station.pk).filter(code__in=codes)
+                 .select_related("station__village", "county")}
+        parcels = [found[c] for c in codes if c in found]
+    else:
+        parcels = list(station_returns(scope=request.scope, station_id=station.pk)
+                       .select_related("station__village", "county")[:MAX_LABELS])
+    if not parcels:
+        raise NotFound(detail="parcels")
+    return _pdf(parcel_labels_pdf(parcels=parcels), f"labels-{station.code}.pdf")
+
+
+@login_required
+def proof_file(request, event_id: int):
+    """A hand-over's signature or photo, to whoever may see the parcel."""
+    from cuntao.logistics.selectors import parcel_event_proof_for_actor
+
+    event = parcel_event_proof_for_actor(scope=request.scope, event_id=event_id)
+    return FileResponse(event.proof.open("rb"), content_type="image/png" if event.proof.name.endswith(".png")
+                        else "image/jpeg")
 
 
 @login_required
 def parcel_detail(request, code: str):
     parcel = parcel_get_for_actor(scope=request.scope, code=code)
-    return render(request, "logistics/parcel.html", {"parcel": parcel, "events": parcel_events(parcel=parcel)})
+    return render(request, "logistics/parcel.html", {"parcel": parcel, "events": parcel_events(parcel=parcel),
+                                                     "return_form": ReturnReasonForm()})
 
 
 @login_required

@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from cuntao.orders.models import CreditAccount, Order, OrderEvent, OrderLine
+from cuntao.orders.models import (
+    CreditAccount,
+    Order,
+    OrderEvent,
+    OrderLine,
+    PayLink,
+    Payment,
+    PaymentWebhookEvent,
+    SandboxWebhook,
+)
+from cuntao.orders.models import ExternalOrder, ExternalOrderEvent, FlagReview
 
 
 class OrderLineInline(admin.TabularInline):
@@ -47,3 +57,82 @@ class CreditAccountAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ExternalOrderEventInline(admin.TabularInline):
+    model = ExternalOrderEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = [f.name for f in ExternalOrderEvent._meta.fields]
+
+
+@admin.register(ExternalOrder)
+class ExternalOrderAdmin(admin.ModelAdmin):
+    """Read-only: external orders change only through the services, which write the events."""
+
+    list_display = ["__str__", "station", "villager", "status", "amount_fen", "tracking_number", "recorded_at"]
+    list_filter = ["status", "platform", "county"]
+    search_fields = ["platform_order_number", "tracking_number"]
+    inlines = [ExternalOrderEventInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(FlagReview)
+class FlagReviewAdmin(admin.ModelAdmin):
+    list_display = ["flag_key", "kind", "station", "outcome", "reviewed_by", "reviewed_at"]
+    list_filter = ["kind", "outcome", "county"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Payments change only through cuntao.orders.payments (the verified webhook, refunds)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ["provider_ref", "purpose", "reference", "amount_fen", "status", "refunded_fen", "created_at",
+                    "paid_at"]
+    list_filter = ["status", "purpose", "provider"]
+    search_fields = ["provider_ref", "reference"]
+
+
+@admin.register(PaymentWebhookEvent)
+class PaymentWebhookEventAdmin(ReadOnlyAdmin):
+    list_display = ["event_id", "provider", "kind", "payment", "received_at"]
+    search_fields = ["event_id"]
+
+
+@admin.register(PayLink)
+class PayLinkAdmin(ReadOnlyAdmin):
+    list_display = ["order", "relative", "created_at", "expires_at", "opened_at"]
+    exclude = ["token"]  # the token is the relative's permission to pay; not for display
+
+
+@admin.register(SandboxWebhook)
+class SandboxWebhookAdmin(ReadOnlyAdmin):
+    list_display = ["event_id", "kind", "provider_ref", "attempts", "delivered_at", "last_error"]

@@ -20,3 +20,14 @@ class OrdersConfig(AppConfig):
         from cuntao.core.panels import StationPanel, register_station_panel
 
         register_station_panel(StationPanel(order=25, template="orders/_station_panel.html", context=_panel_context))
+
+        from cuntao.logistics.signals import parcel_changed
+        from cuntao.orders.parcels import order_follow_parcel
+
+        parcel_changed.connect(order_follow_parcel, dispatch_uid="orders.follow_parcel")
+
+        from cuntao.orders.models import PAYMENT_PURPOSE
+        from cuntao.orders.payments import register_payment_handler
+        from cuntao.orders.services import order_payment_succeeded
+
+        register_payment_handler(PAYMENT_PURPOSE, order_payment_succeeded)

@@ -1,7 +1,8 @@
 """Writes of assisted orders: place, advance, hand over, complete, cancel, return; credit.
 
 Each service is one transaction. Locks are taken in one order everywhere so two writers
-cannot deadlock: the order row, then products (in pk order, through the catalogue's
+cannot deadlock: an online order's provider payments (the webhook locks the payment
+first), the order row, then products (in pk order, through the catalogue's
 product_lock_for_update), then the villager's credit account. Money goes through the
 ledger's helpers, whose dedupe keys name the order, so a repeat posts nothing twice.
 """
@@ -14,10 +15,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cuntao.catalog.models import Product
+from cuntao.catalog.models import Category, Product
 from cuntao.catalog.services import product_lock_for_update
 from cuntao.core.errors import Conflict, DomainError, Forbidden, NotFound
 from cuntao.core.money import format_fen
@@ -27,18 +29,31 @@ from cuntao.ledger.services import SYSTEM_SCOPE, Reference
 from cuntao.network.models import Station
 from cuntao.notify.kinds import yuan
 from cuntao.notify.services import notice_enqueue
+from cuntao.orders import payments
+from cuntao.orders.fraud import flag_get
 from cuntao.orders.models import (
     AVAILABLE_PAYMENT_METHODS,
     MAX_QUANTITY,
+    PAYMENT_PURPOSE,
+    PROVIDER_PAYMENT_METHODS,
     CommissionState,
     CreditAccount,
+    ExternalOrder,
+    ExternalOrderEvent,
+    ExternalOrderStatus,
+    ExternalPlatform,
+    FlagReview,
     Order,
     OrderEvent,
     OrderLine,
     OrderStatus,
+    PayLink,
+    Payment,
     PaymentMethod,
+    PaymentStatus,
+    ReviewOutcome,
 )
-from cuntao.villagers.models import Villager
+from cuntao.villagers.models import MigrantRelative, Villager
 from cuntao.villagers.services import require_station_serving
 
 MAX_LINES = 50
@@ -52,9 +67,14 @@ ADVANCE_FROM = {
     OrderStatus.AT_COUNTY_WAREHOUSE: (OrderStatus.SHIPPED,),
     OrderStatus.AT_STATION: (OrderStatus.AT_COUNTY_WAREHOUSE,),
 }
-CANCELLABLE = (OrderStatus.PLACED, OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.AT_COUNTY_WAREHOUSE,
+CANCELLABLE = (OrderStatus.PLACED, OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.AT_COUNTY_WAREHOUSE,
                OrderStatus.AT_STATION)
-REFUND_METHOD = {PaymentMethod.CASH_NOW: "cash", PaymentMethod.CASH_ON_DELIVERY: "cash", PaymentMethod.CREDIT: "credit"}
+REFUND_METHOD = {PaymentMethod.CASH_NOW: "cash", PaymentMethod.CASH_ON_DELIVERY: "cash", PaymentMethod.CREDIT: "credit",
+                 PaymentMethod.ONLINE: "online", PaymentMethod.RELATIVE_PAYS: "online"}
+# How long an online order waits for the villager to pay on a phone at the station, and a
+# relative's pay link for the relative (settings may change both).
+ONLINE_PAYMENT_MINUTES = 30
+PAY_LINK_HOURS = 48
 
 
 class PriceChanged(Conflict):
@@ -153,6 +173,12 @@ def commission_of(line_total_fen: int, rate_bp: int) -> int:
     return line_total_fen * rate_bp // 10_000
 
 
+def _commission_rates(products) -> dict[int, int]:
+    """Commission rate (basis points) by category id of the products' categories, in one query."""
+    category_ids = {product.category_id for product in products if product.category_id}
+    return dict(Category.objects.filter(pk__in=category_ids).values_list("pk", "commission_rate_bp"))
+
+
 def _lock_credit_account(villager: Villager) -> CreditAccount | None:
     return CreditAccount.objects.select_for_update().filter(villager_id=villager.pk).first()
 
@@ -160,7 +186,8 @@ def _lock_credit_account(villager: Villager) -> CreditAccount | None:
 # --- place -----------------------------------------------------------------------------
 
 def order_place(*, scope: Scope, station: Station, villager: Villager, lines, payment_method: str,
-                idempotency_key: str = "", return_window_days: int = RETURN_WINDOW_DAYS) -> Order:
+                idempotency_key: str = "", return_window_days: int = RETURN_WINDOW_DAYS,
+                relative_id: int | None = None) -> Order:
     """Place an assisted order for a villager and take payment the chosen way.
 
     lines are (product_id, quantity, expected_unit_price_fen): the price the partner
@@ -169,7 +196,9 @@ def order_place(*, scope: Scope, station: Station, villager: Villager, lines, pa
     partner confirms and sends again); too little stock is a 409 out_of_stock naming
     the product; credit beyond the villager's limit is a 400 credit_limit_exceeded.
     cash_now and credit orders are paid at once; cash_on_delivery stays placed until
-    the hand-over. A repeat with the same idempotency_key at the station returns the
+    the hand-over; online and relative_pays orders await the provider's payment (a
+    relative_pays order sends a pay link to relative_id, one of the villager's migrant
+    relatives) and are cancelled if unpaid by payment_due_at. A repeat with the same idempotency_key at the station returns the
     first order.
 
     The checks that need no lock run before the transaction, so on SQLite the single
@@ -180,7 +209,7 @@ def order_place(*, scope: Scope, station: Station, villager: Villager, lines, pa
     if len(key) > 255:
         raise ValidationError({"idempotency_key": [_("An idempotency key has at most 255 characters.")]})
     if key:
-        existing = Order.objects.filter(station=station, idempotency_key=key).first()
+        existing = Order.objects.filter(station=station, idempotency_key=key).order_by().first()
         if existing is not None:
             return existing
     require_station_serving(station)
@@ -188,10 +217,11 @@ def order_place(*, scope: Scope, station: Station, villager: Villager, lines, pa
     if villager.station_id != station.pk:
         errors["villager"] = [_("This villager is registered at another station.")]
     if payment_method not in PaymentMethod.values:
-        errors["payment_method"] = [_("Choose cash now, cash on delivery or credit.")]
+        errors["payment_method"] = [_("Choose cash now, cash on delivery, credit, online or a relative pays.")]
     elif payment_method not in AVAILABLE_PAYMENT_METHODS:
         errors["payment_method"] = [_("\"%(method)s\" is not available yet; choose cash now, cash on delivery "
                                       "or credit.") % {"method": PaymentMethod(payment_method).label}]
+    relative = _relative_to_pay(villager, payment_method, relative_id, errors)
     try:
         cleaned = _clean_lines(lines)
     except ValidationError as e:
@@ -202,8 +232,11 @@ def order_place(*, scope: Scope, station: Station, villager: Villager, lines, pa
         raise ValidationError(errors)
 
     with transaction.atomic():
-        return _place_locked(scope=scope, station=station, villager=villager, cleaned=cleaned,
-                             payment_method=payment_method, key=key, return_window_days=return_window_days)
+        order = _place_locked(scope=scope, station=station, villager=villager, cleaned=cleaned,
+                              payment_method=payment_method, key=key, return_window_days=return_window_days)
+        if order.status == OrderStatus.PLACED and order.payment_method in PROVIDER_PAYMENT_METHODS:
+            _await_payment(order, scope=scope, relative=relative)
+        return order
 
 
 def _place_locked(*, scope: Scope, station: Station, villager: Villager, cleaned: list[LineInput],
@@ -212,7 +245,7 @@ def _place_locked(*, scope: Scope, station: Station, villager: Villager, cleaned
     products = product_lock_for_update(product_ids=[line.product_id for line in cleaned])
     if key:
         # A twin with the same key may have committed while this one waited for the locks.
-        existing = Order.objects.filter(station=station, idempotency_key=key).first()
+        existing = Order.objects.filter(station=station, idempotency_key=key).order_by().first()
         if existing is not None:
             return existing
     missing = {f"lines.{i}.product_id": [_("This product is not on sale.")]
@@ -253,30 +286,33 @@ def _place_locked(*, scope: Scope, station: Station, villager: Villager, cleaned
                 code="credit_limit_exceeded", fields={"payment_method": [_("Over the credit limit.")]})
 
     now = timezone.now()
+    rates = _commission_rates(products.values())
     order_lines = []
     for line in cleaned:
         product = products[line.product_id]
         line_total = product.price_fen * line.quantity
-        rate = product.category.commission_rate_bp if product.category_id else 0
+        rate = rates.get(product.category_id, 0)
         order_lines.append(OrderLine(
             product=product, quantity=line.quantity, unit_price_fen=product.price_fen,
             local_price_fen=product.local_price_fen, commission_rate_bp=rate, line_total_fen=line_total,
             commission_fen=commission_of(line_total, rate)))
     local_total = (sum((line.local_price_fen or line.unit_price_fen) * line.quantity for line in order_lines)
                    if any(line.local_price_fen for line in order_lines) else 0)
+    # Paid at once: written paid, with both events (placed, paid), rather than placed and then updated.
+    pays_now = payment_method in (PaymentMethod.CASH_NOW, PaymentMethod.CREDIT)
     try:
         # A twin with the same key over other products took no lock in common with this
         # one; the unique (station, key) index makes it wait here, then refuses it.
         with transaction.atomic():
             order = Order.objects.create(
                 county_id=station.county_id, station=station, villager=villager, placed_by=scope.user,
-                number=_new_number(station, now), status=OrderStatus.PLACED, payment_method=payment_method,
-                goods_total_fen=goods_total, local_total_fen=local_total,
+                number=_new_number(station, now), status=OrderStatus.PAID if pays_now else OrderStatus.PLACED,
+                payment_method=payment_method, goods_total_fen=goods_total, local_total_fen=local_total,
                 commission_fen=sum(line.commission_fen for line in order_lines),
                 commission_state=CommissionState.PENDING, return_window_days=return_window_days,
-                idempotency_key=key, placed_at=now)
+                idempotency_key=key, placed_at=now, paid_at=now if pays_now else None)
     except IntegrityError:
-        existing = Order.objects.filter(station=station, idempotency_key=key).first() if key else None
+        existing = Order.objects.filter(station=station, idempotency_key=key).order_by().first() if key else None
         if existing is None:
             raise
         return existing
@@ -286,7 +322,11 @@ def _place_locked(*, scope: Scope, station: Station, villager: Villager, cleaned
     for line in cleaned:
         # The row is locked and its stock checked above; the CHECK (stock >= 0) is the backstop.
         Product.objects.filter(pk=line.product_id).update(stock=F("stock") - line.quantity)
-    _event(order, scope=scope, from_status="", to_status=OrderStatus.PLACED, at=now)
+    steps = [("", OrderStatus.PLACED)] + ([(OrderStatus.PLACED, OrderStatus.PAID)] if pays_now else [])
+    events = OrderEvent.objects.bulk_create([
+        OrderEvent(order=order, county_id=order.county_id, actor=scope.user, at=now, from_status=from_status,
+                   to_status=to_status) for from_status, to_status in steps])
+    order.placed_rows = (order_lines, events)  # what the answer shows, without reading it back
 
     ref = Reference.to(order)
     memo = _("Order %(number)s") % {"number": order.number}
@@ -302,8 +342,7 @@ def _place_locked(*, scope: Scope, station: Station, villager: Villager, cleaned
     params = {"order_no": order.number, "amount": yuan(goods_total)}
     notice_enqueue(kind="order_placed", villager=villager, dedupe_key=f"order:{order.pk}:placed", params=params,
                    station_id=station.pk, actor=scope.user)
-    if payment_method != PaymentMethod.CASH_ON_DELIVERY:
-        _set_status(order, scope=scope, to_status=OrderStatus.PAID, at=now, paid_at=now)
+    if pays_now:
         notice_enqueue(kind="order_paid", villager=villager, dedupe_key=f"order:{order.pk}:paid", params=params,
                        station_id=station.pk, actor=scope.user)
     return order
@@ -414,6 +453,8 @@ def _undo(order: Order, *, scope: Scope, to_status: str, reason: str, now: datet
     memo = _("Order %(number)s: %(reason)s") % {"number": order.number, "reason": reason}
     if order.paid_at is not None:
         _refund(order, scope=scope, reference=ref, memo=memo)
+    if order.payment_method in PROVIDER_PAYMENT_METHODS:
+        _close_pending_payments(order)
     if order.commission_fen:
         ledger.reverse_commission(scope=scope, station=order.station, reference=ref, memo=memo[:200])
     return _set_status(order, scope=scope, to_status=to_status, at=now, note=reason, closed_at=now,
@@ -436,6 +477,8 @@ def _refund(order: Order, *, scope: Scope, reference: Reference, memo: str) -> N
     if amount:
         ledger.record_refund(scope=scope, station=order.station, amount_fen=amount, reference=reference,
                              method=method, memo=memo[:200])
+    if method == "online":  # last: the provider's refund is the one step a rollback cannot undo
+        _refund_through_provider(order, amount_fen=amount, reason=memo)
 
 
 def _clean_reason(reason: str) -> str:
@@ -452,6 +495,7 @@ def order_cancel(*, scope: Scope, order: Order, reason: str) -> Order:
     """Cancel an order before the hand-over: stock back, money back the way it came, commission reversed."""
     _require_station(scope, order.station)
     reason = _clean_reason(reason)
+    _lock_payments(order)
     order = _lock_order(order)
     if order.status == OrderStatus.CANCELLED:
         return order
@@ -466,6 +510,7 @@ def order_return(*, scope: Scope, order: Order, reason: str, now: datetime | Non
     """Take the goods back at the station within the return window, and refund them."""
     _require_station(scope, order.station)
     reason = _clean_reason(reason)
+    _lock_payments(order)
     order = _lock_order(order)
     if order.status == OrderStatus.RETURNED:
         return order
@@ -479,6 +524,149 @@ def order_return(*, scope: Scope, order: Order, reason: str, now: datetime | Non
                        % {"number": order.number, "date": timezone.localtime(ends).strftime("%Y-%m-%d %H:%M")},
                        code="return_window_closed")
     return _undo(order, scope=scope, to_status=OrderStatus.RETURNED, reason=reason, now=now)
+
+
+# --- paid through the provider: online, a relative pays ---------------------------------
+
+def _relative_to_pay(villager: Villager, payment_method: str, relative_id, errors: dict) -> MigrantRelative | None:
+    """The migrant relative asked to pay a relative_pays order; a field error if none fits."""
+    if payment_method != PaymentMethod.RELATIVE_PAYS:
+        return None
+    relative = (MigrantRelative.objects.filter(pk=relative_id, villager_id=villager.pk).exclude(phone="").first()
+                if type(relative_id) is int else None)
+    if relative is None:
+        errors["relative"] = [_("Choose which of %(villager)s's relatives pays.") % {"villager": villager.name}]
+    return relative
+
+
+def _payment_deadline(order: Order, start: datetime) -> datetime:
+    if order.payment_method == PaymentMethod.RELATIVE_PAYS:
+        return start + timedelta(hours=getattr(settings, "ORDERS_PAY_LINK_HOURS", PAY_LINK_HOURS))
+    return start + timedelta(minutes=getattr(settings, "ORDERS_ONLINE_PAYMENT_MINUTES", ONLINE_PAYMENT_MINUTES))
+
+
+def _start_payment(order: Order) -> tuple[Payment, payments.Checkout]:
+    return payments.payment_start(
+        purpose=PAYMENT_PURPOSE, reference=order.number, amount_fen=order.goods_total_fen, county_id=order.county_id,
+        description=_("Order %(number)s at %(station)s") % {"number": order.number, "station": order.station.name},
+        return_url=reverse("orders:pay_done"), expires_at=order.payment_due_at)
+
+
+def _await_payment(order: Order, *, scope: Scope, relative: MigrantRelative | None) -> None:
+    """A placed online or relative-pays order waits for the provider; a relative gets the pay link."""
+    now = timezone.now()
+    _set_status(order, scope=scope, to_status=OrderStatus.AWAITING_PAYMENT, at=now,
+                payment_due_at=_payment_deadline(order, order.placed_at))
+    _start_payment(order)
+    if relative is None:
+        return
+    link = PayLink.objects.create(county_id=order.county_id, order=order, relative=relative,
+                                  token=secrets.token_urlsafe(24), created_at=now, expires_at=order.payment_due_at)
+    notice_enqueue(kind="pay_link", relative=relative, dedupe_key=f"order:{order.pk}:pay_link",
+                   params={"order_no": order.number, "amount": yuan(order.goods_total_fen),
+                           "url": pay_link_url(link),
+                           "expires": timezone.localtime(link.expires_at).strftime("%Y-%m-%d %H:%M")},
+                   station_id=order.station_id, actor=scope.user)
+
+
+def pay_link_url(link: PayLink) -> str:
+    """The link's address for the relative's phone (absolute when settings.PUBLIC_BASE_URL is set)."""
+    return payments.full_url(reverse("orders:pay_link", args=[link.token]))
+
+
+def _order_payments(order: Order):
+    return Payment.objects.filter(purpose=PAYMENT_PURPOSE, reference=order.number)
+
+
+def _lock_payments(order: Order) -> list[Payment]:
+    """Lock the order's provider payments before the order itself, in the webhook's lock order."""
+    if order.payment_method not in PROVIDER_PAYMENT_METHODS:
+        return []
+    return list(_order_payments(order).select_for_update().order_by("pk"))
+
+
+def _close_pending_payments(order: Order) -> None:
+    for payment in _order_payments(order).filter(status=PaymentStatus.PENDING).select_for_update():
+        payments.payment_expire(payment)
+
+
+def _refund_through_provider(order: Order, *, amount_fen: int, reason: str) -> None:
+    paid = _order_payments(order).filter(status__in=(PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED)).first()
+    if paid is None:
+        raise Conflict(_("Order %(number)s has no online payment to refund.") % {"number": order.number},
+                       code="no_payment")
+    payments.payment_refund(payment=paid, amount_fen=amount_fen, reason=reason)
+
+
+def order_payment_succeeded(payment: Payment) -> None:
+    """The provider's verified webhook: the order is paid (payment handler for purpose "order").
+
+    Runs inside the webhook's transaction with the payment locked, once per payment. Money
+    that arrives for an order no longer waiting (cancelled, expired) is taken and given
+    straight back, the way it came.
+    """
+    order = Order.objects.select_for_update().select_related("station", "villager").get(number=payment.reference)
+    now = timezone.now()
+    ref = Reference.to(order)
+    memo = _("Order %(number)s, paid online") % {"number": order.number}
+    ledger.record_online_payment(scope=SYSTEM_SCOPE, station=order.station, amount_fen=payment.amount_fen,
+                                 reference=ref, dedupe_key=f"payment:online:{payment.provider_ref}", memo=memo)
+    if order.status != OrderStatus.AWAITING_PAYMENT or order.paid_at is not None:
+        note = _("Paid after the order was closed; refunded.")
+        payments.payment_refund(payment=payment, amount_fen=payment.amount_fen, reason=note)
+        ledger.record_refund(scope=SYSTEM_SCOPE, station=order.station, amount_fen=payment.amount_fen, reference=ref,
+                             method="online", dedupe_key=f"refund:online:{payment.provider_ref}", memo=note)
+        _event(order, scope=SYSTEM_SCOPE, from_status=order.status, to_status=order.status, at=now, note=note)
+        return
+    _set_status(order, scope=SYSTEM_SCOPE, to_status=OrderStatus.PAID, at=now, paid_at=now,
+                note=_("Paid online (%(ref)s).") % {"ref": payment.provider_ref})
+    notice_enqueue(kind="order_paid", villager=order.villager, dedupe_key=f"order:{order.pk}:paid",
+                   params={"order_no": order.number, "amount": yuan(order.goods_total_fen)},
+                   station_id=order.station_id)
+
+
+class PaymentClosed(DomainError):
+    """The order no longer waits for payment (cancelled, or past its deadline): 410."""
+
+    status = 410
+    code = "payment_expired"
+
+
+@transaction.atomic
+def order_checkout(*, order: Order, now: datetime | None = None) -> tuple[Payment, payments.Checkout]:
+    """The payment to pay this order with now: the pending one, or a new one after a decline.
+
+    Refused once the order is paid (409 already_paid) or no longer waiting (410 expired).
+    Callers check who may ask: the partner (scope) or the holder of the pay link.
+    """
+    order = _lock_order(order)
+    now = now or timezone.now()
+    if order.paid_at is not None:
+        raise Conflict(_("Order %(number)s is already paid.") % {"number": order.number}, code="already_paid")
+    if order.status != OrderStatus.AWAITING_PAYMENT or (order.payment_due_at and order.payment_due_at <= now):
+        raise PaymentClosed(_("Order %(number)s can no longer be paid.") % {"number": order.number})
+    return _start_payment(order)
+
+
+def orders_expire_unpaid(*, now: datetime | None = None) -> int:
+    """Cancel every order still awaiting payment past its deadline: stock back, payments expired.
+
+    Each order in its own transaction; a second run finds nothing. Returns how many it cancelled.
+    """
+    now = now or timezone.now()
+    due = Order.objects.filter(status=OrderStatus.AWAITING_PAYMENT, payment_due_at__lte=now).values_list("pk", flat=True)
+    return sum(1 for pk in list(due) if _expire_one(pk, now))
+
+
+@transaction.atomic
+def _expire_one(pk: int, now: datetime) -> bool:
+    order = Order.objects.select_related("station").get(pk=pk)
+    _lock_payments(order)
+    order = Order.objects.select_for_update().select_related("station").get(pk=pk)
+    if order.status != OrderStatus.AWAITING_PAYMENT or order.payment_due_at is None or order.payment_due_at > now:
+        return False
+    _undo(order, scope=SYSTEM_SCOPE, to_status=OrderStatus.CANCELLED, reason=_("Not paid in time."), now=now)
+    return True
 
 
 # --- credit ----------------------------------------------------------------------------
@@ -522,3 +710,183 @@ def credit_repay(*, scope: Scope, villager: Villager, amount_fen: int, dedupe_ke
         CreditAccount.objects.filter(pk=account.pk).update(outstanding_fen=F("outstanding_fen") - amount_fen)
     account.refresh_from_db()
     return account
+
+
+# --- external-marketplace orders -------------------------------------------------------
+
+EXTERNAL_NEXT = {
+    # to: the statuses it may come from
+    ExternalOrderStatus.PARCEL_ARRIVED: (ExternalOrderStatus.PLACED,),
+    ExternalOrderStatus.HANDED_OVER: (ExternalOrderStatus.PARCEL_ARRIVED,),
+    ExternalOrderStatus.CANCELLED: (ExternalOrderStatus.PLACED, ExternalOrderStatus.PARCEL_ARRIVED),
+}
+EXTERNAL_AMOUNT_MAX_FEN = 10_000_000  # ¥100,000: beyond that it is a typo
+
+
+def _clean_external(*, platform, platform_order_number, amount_fen, description, carrier, tracking_number) -> dict:
+    errors: dict[str, list[str]] = {}
+    if platform not in ExternalPlatform.values:
+        errors["platform"] = [_("Choose the platform the order was placed on.")]
+    number = "".join((platform_order_number or "").split())
+    if not number:
+        errors["platform_order_number"] = [_("Give the platform's order number.")]
+    elif len(number) > 64:
+        errors["platform_order_number"] = [_("An order number has at most 64 characters.")]
+    if type(amount_fen) is not int or amount_fen <= 0:
+        errors["amount_fen"] = [_("Give the amount paid on the platform, more than zero.")]
+    elif amount_fen > EXTERNAL_AMOUNT_MAX_FEN:
+        errors["amount_fen"] = [_("At most %(max)s; check the amount.") % {"max": format_fen(EXTERNAL_AMOUNT_MAX_FEN)}]
+    description = (description or "").strip()
+    if not description:
+        errors["description"] = [_("Say what was bought.")]
+    elif len(description) > 200:
+        errors["description"] = [_("At most 200 characters.")]
+    carrier, tracking = (carrier or "").strip(), "".join((tracking_number or "").split()).upper()
+    if len(carrier) > 40:
+        errors["carrier"] = [_("At most 40 characters.")]
+    if len(tracking) > 40:
+        errors["tracking_number"] = [_("A tracking number has at most 40 characters.")]
+    if errors:
+        raise ValidationError(errors)
+    return {"platform": platform, "platform_order_number": number, "amount_fen": amount_fen,
+            "description": description, "carrier": carrier, "tracking_number": tracking}
+
+
+def _duplicate_external(station: Station, platform: str, number: str) -> Conflict:
+    return Conflict(_("%(platform)s order %(number)s is already recorded at this station.")
+                    % {"platform": ExternalPlatform(platform).label, "number": number},
+                    code="duplicate_external_order",
+                    fields={"platform_order_number": [_("Already recorded.")]})
+
+
+@transaction.atomic
+def external_order_record(*, scope: Scope, station: Station, villager: Villager, platform: str,
+                          platform_order_number: str, amount_fen: int, description: str, carrier: str = "",
+                          tracking_number: str = "") -> ExternalOrder:
+    """Record an order the partner placed for a villager on another marketplace.
+
+    Nothing is posted to the ledger (see ExternalOrder). The same platform order twice
+    at a station is a 409 duplicate_external_order.
+    """
+    _require_station(scope, station)
+    if villager.station_id != station.pk:
+        raise ValidationError({"villager": [_("This villager is registered at another station.")]})
+    data = _clean_external(platform=platform, platform_order_number=platform_order_number, amount_fen=amount_fen,
+                           description=description, carrier=carrier, tracking_number=tracking_number)
+    if ExternalOrder.objects.filter(station=station, platform=data["platform"],
+                                    platform_order_number=data["platform_order_number"]).exists():
+        raise _duplicate_external(station, data["platform"], data["platform_order_number"])
+    now = timezone.now()
+    try:
+        # A twin recorded at the same moment meets the unique index here.
+        with transaction.atomic():
+            order = ExternalOrder.objects.create(county_id=station.county_id, station=station, villager=villager,
+                                                 recorded_by=scope.user, recorded_at=now, **data)
+    except IntegrityError:
+        raise _duplicate_external(station, data["platform"], data["platform_order_number"]) from None
+    _external_event(order, scope=scope, from_status="", to_status=ExternalOrderStatus.PLACED, at=now)
+    return order
+
+
+def _external_event(order: ExternalOrder, *, scope: Scope, from_status: str, to_status: str, at: datetime,
+                    note: str = "") -> None:
+    ExternalOrderEvent.objects.create(external_order=order, county_id=order.county_id, actor=scope.user, at=at,
+                                      from_status=from_status, to_status=to_status, note=(note or "")[:300])
+
+
+@transaction.atomic
+def _external_move(*, scope: Scope, external_order: ExternalOrder, to_status: str, note: str = "") -> ExternalOrder:
+    """Move an external order to to_status; a repeat of the current status is a no-op."""
+    _require_station(scope, external_order.station)
+    order = ExternalOrder.objects.select_for_update().get(pk=external_order.pk)
+    if order.status == to_status:
+        return order
+    if order.status not in EXTERNAL_NEXT[to_status]:
+        raise Conflict(_("%(order)s is %(status)s and cannot become %(to)s.")
+                       % {"order": order, "status": order.get_status_display(),
+                          "to": ExternalOrderStatus(to_status).label}, code="bad_transition")
+    now = timezone.now()
+    from_status = order.status
+    order.status = to_status
+    if to_status in (ExternalOrderStatus.HANDED_OVER, ExternalOrderStatus.CANCELLED):
+        order.closed_at = now
+    order.save(update_fields=["status", "closed_at"])
+    _external_event(order, scope=scope, from_status=from_status, to_status=to_status, at=now, note=note)
+    return order
+
+
+def external_order_parcel_arrived(*, scope: Scope, external_order: ExternalOrder, note: str = "") -> ExternalOrder:
+    """The platform's parcel reached the station (the partner says so, or logistics matched it)."""
+    return _external_move(scope=scope, external_order=external_order, to_status=ExternalOrderStatus.PARCEL_ARRIVED,
+                          note=note)
+
+
+def external_order_hand_over(*, scope: Scope, external_order: ExternalOrder) -> ExternalOrder:
+    """The villager took the parcel."""
+    return _external_move(scope=scope, external_order=external_order, to_status=ExternalOrderStatus.HANDED_OVER)
+
+
+def external_order_cancel(*, scope: Scope, external_order: ExternalOrder, reason: str) -> ExternalOrder:
+    """The order was cancelled on the platform (or the parcel refused); the reason is kept."""
+    return _external_move(scope=scope, external_order=external_order, to_status=ExternalOrderStatus.CANCELLED,
+                          note=_clean_reason(reason))
+
+
+def external_order_act(*, scope: Scope, external_order: ExternalOrder, action: str, reason: str = "") -> ExternalOrder:
+    """Apply a named step (parcel_arrived, handed_over, cancelled): the one switch for the page and the API."""
+    if action == ExternalOrderStatus.PARCEL_ARRIVED:
+        return external_order_parcel_arrived(scope=scope, external_order=external_order)
+    if action == ExternalOrderStatus.HANDED_OVER:
+        return external_order_hand_over(scope=scope, external_order=external_order)
+    if action == ExternalOrderStatus.CANCELLED:
+        return external_order_cancel(scope=scope, external_order=external_order, reason=reason)
+    raise ValidationError({"action": [_("Choose parcel arrived, handed over or cancelled.")]})
+
+
+def external_order_parcel_arrived_by_tracking(*, scope: Scope, station: Station,
+                                              tracking_number: str) -> ExternalOrder | None:
+    """For logistics: mark the station's open external order waiting for this parcel as arrived.
+
+    Returns the order, or None when no order at the station waits for that tracking
+    number (most parcels are not external orders).
+    """
+    tracking = "".join((tracking_number or "").split()).upper()
+    if not tracking:
+        return None
+    order = (ExternalOrder.objects.filter(station=station, tracking_number=tracking,
+                                          status__in=(ExternalOrderStatus.PLACED, ExternalOrderStatus.PARCEL_ARRIVED))
+             .select_related("station").first())
+    if order is None:
+        return None
+    return external_order_parcel_arrived(scope=scope, external_order=order,
+                                         note=_("Parcel %(tracking)s scanned.") % {"tracking": tracking})
+
+
+# --- fraud signal reviews --------------------------------------------------------------
+
+@transaction.atomic
+def flag_review(*, scope: Scope, county_id: int, flag_key: str, outcome: str, note: str) -> FlagReview:
+    """Record county staff's judgement on one current fraud flag. Never changes an order."""
+    if not scope.is_staff_scope:
+        raise Forbidden(_("Only county staff review fraud signals."))
+    errors: dict[str, list[str]] = {}
+    if outcome not in ReviewOutcome.values:
+        errors["outcome"] = [_("Choose no issue or follow up.")]
+    note = (note or "").strip()
+    if not note:
+        errors["note"] = [_("Write what you checked, for the next reviewer.")]
+    elif len(note) > 500:
+        errors["note"] = [_("At most 500 characters.")]
+    if errors:
+        raise ValidationError(errors)
+    flag = flag_get(scope=scope, county_id=county_id, flag_key=flag_key)
+    if flag.review is not None:
+        raise Conflict(_("This flag was already reviewed by %(who)s.") % {"who": flag.review.reviewed_by},
+                       code="already_reviewed")
+    try:
+        with transaction.atomic():
+            return FlagReview.objects.create(county_id=county_id, station_id=flag.station.pk, kind=flag.kind,
+                                             flag_key=flag.key, outcome=outcome, note=note, reviewed_by=scope.user,
+                                             reviewed_at=timezone.now())
+    except IntegrityError:
+        raise Conflict(_("This flag has already been reviewed."), code="already_reviewed") from None

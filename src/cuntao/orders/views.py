@@ -14,6 +14,7 @@ from cuntao.core.forms import add_service_errors
 from cuntao.network.selectors import station_get_for_actor
 from cuntao.orders.forms import OrderHeaderForm, ReasonForm
 from cuntao.orders.models import MAX_QUANTITY
+from cuntao.orders.payment_views import payment_panel
 from cuntao.orders.selectors import (
     commission_summary,
     order_detail,
@@ -31,7 +32,48 @@ from cuntao.orders.services import (
 )
 from cuntao.villagers.selectors import villager_list
 
+# Credit, county staff's board, external-marketplace orders and fraud signals.
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from django.utils.translation import gettext_lazy, ngettext
+
+from cuntao.core.money import format_fen
+from cuntao.network.selectors import county_get_for_actor
+from cuntao.orders.forms import CreditLimitForm, CreditRepayForm, ExternalOrderForm, FlagReviewForm
+from cuntao.orders.fraud import county_flags, review_list
+from cuntao.orders.models import OrderStatus, ReviewOutcome
+from cuntao.orders.selectors import (
+    ORDER_BOARD_STAGES,
+    county_order_board,
+    county_order_board_counts,
+    credit_account_for,
+    credit_debtors,
+    credit_history,
+    external_order_events,
+    external_order_get_for_actor,
+    external_order_list,
+    order_next_status,
+)
+from cuntao.orders.services import (
+    CREDIT_LIMIT_MAX_FEN,
+    credit_limit_set,
+    credit_repay,
+    external_order_act,
+    external_order_record,
+    flag_review,
+    order_advance,
+)
+from cuntao.villagers.selectors import villager_get_for_actor
+
+STAGE_LABELS = {
+    "to_ship": gettext_lazy("To ship"),
+    OrderStatus.SHIPPED: OrderStatus.SHIPPED.label,
+    OrderStatus.AT_COUNTY_WAREHOUSE: OrderStatus.AT_COUNTY_WAREHOUSE.label,
+    OrderStatus.AT_STATION: OrderStatus.AT_STATION.label,
+}
+
 PAGE_SIZE = 30
+EXTERNAL_SHOWN = 20  # the station's latest external-marketplace orders on its order page
 
 
 def _int(value) -> int | None:
@@ -63,6 +105,7 @@ def order_index(request, code: str):
     return render(request, "orders/index.html", {
         "station": station, "page": page,
         "commission": commission_summary(scope=request.scope, station_id=station.pk),
+        "external_orders": external_order_list(scope=request.scope, station_id=station.pk)[:EXTERNAL_SHOWN],
     })
 
 
@@ -88,7 +131,8 @@ def order_new(request, code: str):
                 scope=request.scope, station=station, villager=form.cleaned_data["villager"],
                 payment_method=form.cleaned_data["payment_method"],
                 lines=[(pid, qty, price) for pid, qty, price in chosen],
-                idempotency_key=request.POST.get("idempotency_key", ""))
+                idempotency_key=request.POST.get("idempotency_key", ""),
+                relative_id=form.cleaned_data["relative"].pk if form.cleaned_data.get("relative") else None)
         except PriceChanged as e:
             price_changed = e.message
         except ValidationError as e:
@@ -115,7 +159,15 @@ def order_detail_view(request, number: str):
     return render(request, "orders/detail.html", {
         "order": order, "station": order.station, "lines": lines, "events": events, "reason_form": ReasonForm(),
         "can_cancel": order.status in CANCELLABLE,
+        "next_status": _staff_next_status(request, order),
+        **payment_panel(request, order),
     })
+
+
+def _staff_next_status(request, order) -> OrderStatus | None:
+    """The status county staff may move this order to from its page, or None."""
+    next_status = order_next_status(order) if request.scope.is_staff_scope else None
+    return OrderStatus(next_status) if next_status else None
 
 
 def _act(request, number: str, action):
@@ -149,3 +201,238 @@ def order_cancel_view(request, number: str):
 def order_return_view(request, number: str):
     return _act(request, number, lambda order: order_return(
         scope=request.scope, order=order, reason=request.POST.get("reason", "")))
+
+
+# --- credit (赊账) ---------------------------------------------------------------------
+
+def _yuan_text(fen: int) -> str:
+    """12345 -> "123.45", for a form's initial value (no float on the way)."""
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+def _credit_page(request, villager, *, limit_form=None, repay_form=None, status=200):
+    account = credit_account_for(scope=request.scope, villager_id=villager.pk)
+    return render(request, "orders/credit.html", {
+        "villager": villager, "station": villager.station, "account": account,
+        "history": credit_history(scope=request.scope, villager_id=villager.pk),
+        "limit_form": limit_form or CreditLimitForm(initial={"limit_fen": _yuan_text(account.limit_fen if account else 0)}),
+        "repay_form": repay_form or CreditRepayForm(initial={"token": uuid.uuid4().hex}),
+        "limit_max_fen": CREDIT_LIMIT_MAX_FEN,
+    }, status=status)
+
+
+@login_required
+def credit_view(request, villager_id: int):
+    """A villager's credit: the limit, what they owe, their credit orders and repayments."""
+    villager = villager_get_for_actor(scope=request.scope, villager_id=villager_id)
+    return _credit_page(request, villager)
+
+
+@login_required
+@require_POST
+def credit_limit_view(request, villager_id: int):
+    villager = villager_get_for_actor(scope=request.scope, villager_id=villager_id)
+    form = CreditLimitForm(request.POST)
+    if form.is_valid():
+        try:
+            credit_limit_set(scope=request.scope, villager=villager, limit_fen=form.cleaned_data["limit_fen"])
+        except ValidationError as e:
+            add_service_errors(form, e)
+        else:
+            messages.success(request, _("The credit limit of %(villager)s is now %(limit)s.")
+                             % {"villager": villager.name, "limit": format_fen(form.cleaned_data["limit_fen"])})
+            return redirect("orders:credit", villager_id=villager.pk)
+    return _credit_page(request, villager, limit_form=form, status=400)
+
+
+@login_required
+@require_POST
+def credit_repay_view(request, villager_id: int):
+    """Take cash paid back: it goes into the station's cash in hand through the ledger."""
+    villager = villager_get_for_actor(scope=request.scope, villager_id=villager_id)
+    form = CreditRepayForm(request.POST)
+    if form.is_valid():
+        try:
+            credit_repay(scope=request.scope, villager=villager, amount_fen=form.cleaned_data["amount_fen"],
+                         dedupe_key=f"page:{villager.pk}:{form.cleaned_data['token']}")
+        except ValidationError as e:
+            add_service_errors(form, e)
+        except DomainError as e:
+            form.add_error(None, e.message)
+        else:
+            messages.success(request, _("%(amount)s cash taken from %(villager)s; put it with the station's cash.")
+                             % {"amount": format_fen(form.cleaned_data["amount_fen"]), "villager": villager.name})
+            return redirect("orders:credit", villager_id=villager.pk)
+    return _credit_page(request, villager, repay_form=form, status=400)
+
+
+@login_required
+def credit_index(request, code: str):
+    """The station's villagers who owe money on credit, the largest debt first."""
+    station = station_get_for_actor(scope=request.scope, code=code)
+    villager_id = _int(request.GET.get("villager"))
+    if villager_id:  # "give credit to someone new": the picker below sends the villager here
+        return redirect("orders:credit", villager_id=villager_id)
+    debtors = list(credit_debtors(scope=request.scope, station_id=station.pk))
+    return render(request, "orders/credit_index.html", {
+        "station": station, "debtors": debtors, "total_fen": sum(a.outstanding_fen for a in debtors),
+        "villagers": villager_list(scope=request.scope, station_id=station.pk)})
+
+
+# --- county staff moving orders along --------------------------------------------------
+
+def _require_staff(request) -> None:
+    if not request.scope.is_staff_scope:
+        raise PermissionDenied(_("Only county staff move orders along their way."))
+
+
+@login_required
+def county_orders(request, county_id: int):
+    """County staff's board: orders by stage, oldest first, with a button to move them on."""
+    _require_staff(request)
+    county = county_get_for_actor(scope=request.scope, county_id=county_id)
+    stage = request.GET.get("stage") or "to_ship"
+    if stage not in ORDER_BOARD_STAGES:
+        stage = "to_ship"
+    orders = county_order_board(scope=request.scope, county_id=county.pk, stage=stage)
+    page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = county_order_board_counts(scope=request.scope, county_id=county.pk)
+    stages = [(key, STAGE_LABELS[key], counts[key]) for key in ORDER_BOARD_STAGES]
+    next_status = ORDER_BOARD_STAGES[stage]
+    return render(request, "orders/county_orders.html", {
+        "county": county, "stage": stage, "stages": stages, "page": page,
+        "next_status": next_status, "next_label": OrderStatus(next_status).label if next_status else "",
+    })
+
+
+@login_required
+@require_POST
+def county_orders_advance(request, county_id: int):
+    """Move the ticked orders to the next stage; each on its own, so one refusal keeps the rest."""
+    _require_staff(request)
+    county = county_get_for_actor(scope=request.scope, county_id=county_id)
+    to_status = request.POST.get("to_status", "")
+    stage = request.POST.get("stage", "to_ship")
+    moved, refused = 0, []
+    for number in request.POST.getlist("number")[:PAGE_SIZE * 4]:
+        try:
+            order = order_get_for_actor(scope=request.scope, number=number)
+            if order.county_id != county.pk:
+                continue
+            order_advance(scope=request.scope, order=order, to_status=to_status)
+        except ValidationError as e:
+            refused.append(" ".join(e.messages))
+        except DomainError as e:
+            refused.append(str(e.message))
+        else:
+            moved += 1
+    if moved:
+        messages.success(request, ngettext("%(count)s order moved.", "%(count)s orders moved.", moved)
+                         % {"count": moved})
+    elif not refused:
+        messages.info(request, _("Tick the orders to move first."))
+    for message in refused[:10]:
+        messages.error(request, message)
+    return redirect(f"{reverse('orders:county_orders', args=[county.pk])}?stage={stage}")
+
+
+@login_required
+@require_POST
+def order_advance_view(request, number: str):
+    return _act(request, number, lambda order: order_advance(
+        scope=request.scope, order=order, to_status=request.POST.get("to_status", "")))
+
+
+# --- external-marketplace orders -------------------------------------------------------
+
+@login_required
+def external_new(request, code: str):
+    """Record an order placed for a villager on Taobao, Pinduoduo, JD, Douyin or elsewhere."""
+    station = station_get_for_actor(scope=request.scope, code=code)
+    villagers = villager_list(scope=request.scope, station_id=station.pk)
+    form = ExternalOrderForm(request.POST or None, villagers=villagers,
+                             initial={"villager": _int(request.GET.get("villager"))})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            order = external_order_record(
+                scope=request.scope, station=station, villager=data["villager"], platform=data["platform"],
+                platform_order_number=data["platform_order_number"], amount_fen=data["amount_fen"],
+                description=data["description"], carrier=data["carrier"], tracking_number=data["tracking_number"])
+        except ValidationError as e:
+            add_service_errors(form, e)
+        except DomainError as e:
+            for field, errors in e.fields.items():
+                form.add_error(field if field in form.fields else None, errors)
+            form.add_error(None, e.message)
+        else:
+            messages.success(request, _("%(order)s is recorded; the station tracks it until it is handed over.")
+                             % {"order": order})
+            return redirect("orders:external_detail", external_order_id=order.pk)
+    return render(request, "orders/external_form.html", {"station": station, "form": form},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+def external_detail(request, external_order_id: int):
+    order = external_order_get_for_actor(scope=request.scope, external_order_id=external_order_id)
+    return render(request, "orders/external_detail.html", {
+        "order": order, "station": order.station, "events": external_order_events(external_order=order),
+        "reason_form": ReasonForm(),
+    })
+
+
+@login_required
+@require_POST
+def external_act(request, external_order_id: int):
+    order = external_order_get_for_actor(scope=request.scope, external_order_id=external_order_id)
+    try:
+        external_order_act(scope=request.scope, external_order=order, action=request.POST.get("action", ""),
+                           reason=request.POST.get("reason", ""))
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+    except DomainError as e:
+        messages.error(request, str(e.message))
+    else:
+        messages.success(request, _("Saved."))
+    return redirect("orders:external_detail", external_order_id=order.pk)
+
+
+# --- fraud signals ---------------------------------------------------------------------
+
+def _flags_page(request, county, *, form_errors=None, status=200):
+    flags = county_flags(scope=request.scope, county_id=county.pk)
+    return render(request, "orders/fraud_flags.html", {
+        "county": county, "flags": flags, "open_count": sum(1 for f in flags if f.review is None),
+        "reviews": review_list(scope=request.scope, county_id=county.pk),
+        "outcomes": ReviewOutcome.choices, "form_errors": form_errors or {},
+    }, status=status)
+
+
+@login_required
+def fraud_flags(request, county_id: int):
+    """Fraud signals for county review, each with the orders behind it; flags, not punishment."""
+    _require_staff(request)
+    county = county_get_for_actor(scope=request.scope, county_id=county_id)
+    return _flags_page(request, county)
+
+
+@login_required
+@require_POST
+def fraud_flag_review(request, county_id: int):
+    _require_staff(request)
+    county = county_get_for_actor(scope=request.scope, county_id=county_id)
+    form = FlagReviewForm(request.POST)
+    key = request.POST.get("flag_key", "")
+    if form.is_valid():
+        try:
+            flag_review(scope=request.scope, county_id=county.pk, flag_key=form.cleaned_data["flag_key"],
+                        outcome=form.cleaned_data["outcome"], note=form.cleaned_data["note"])
+        except ValidationError as e:
+            add_service_errors(form, e)
+        except DomainError as e:
+            form.add_error(None, e.message)
+        else:
+            messages.success(request, _("Review saved."))
+            return redirect("orders:fraud_flags", county_id=county.pk)
+    return _flags_page(request, county, form_errors={key: form.errors}, status=400)

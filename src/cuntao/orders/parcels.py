@@ -1,0 +1,113 @@
+"""Orders meet parcels: shipping an order registers its parcel, and the parcel's scans move the order.
+
+Orders sits above logistics, so the link is made from here: `order_ship` calls the
+logistics service, and `parcel_changed` (sent by logistics inside the scan's
+transaction) is answered by `order_follow_parcel`, connected in OrdersConfig.ready().
+The order moves in the same transaction as the scan; a retried or out-of-order scan
+moves it only forward, and never twice.
+"""
+
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from cuntao.core.errors import Conflict
+from cuntao.core.scope import Role, Scope
+from cuntao.logistics.models import Parcel, Source
+from cuntao.logistics.services import parcel_register
+from cuntao.logistics.signals import ParcelChange
+from cuntao.orders.models import Order, OrderStatus
+from cuntao.orders.services import order_advance, order_hand_over
+
+logger = logging.getLogger(__name__)
+
+# The order's way, in order; a parcel's change moves the order up to its step.
+WAY = (OrderStatus.SHIPPED, OrderStatus.AT_COUNTY_WAREHOUSE, OrderStatus.AT_STATION)
+STEP_OF_CHANGE = {ParcelChange.AT_WAREHOUSE: OrderStatus.AT_COUNTY_WAREHOUSE,
+                  ParcelChange.AT_STATION: OrderStatus.AT_STATION,
+                  ParcelChange.HANDED_OVER: OrderStatus.AT_STATION}
+CLOSED = (OrderStatus.CANCELLED, OrderStatus.RETURNED)
+PAST_THE_WAY = (OrderStatus.HANDED_OVER, OrderStatus.COMPLETED)
+
+
+def order_parcel(*, order: Order) -> Parcel | None:
+    """The parcel registered for the order, if it has shipped."""
+    return (Parcel.objects.filter(county_id=order.county_id, source=Source.OUR_ORDER, order_ref=order.number)
+            .order_by("pk").first())
+
+
+@transaction.atomic
+def order_ship(*, scope: Scope, order: Order, carrier: str, tracking_number: str, weight_g: int = 0,
+               volume_cm3: int = 0) -> Parcel:
+    """Ship an assisted order: the order becomes shipped and its parcel is announced to the county.
+
+    County staff only (order_advance and parcel_register both check). A repeat with the
+    same carrier and tracking number returns the parcel already registered; another
+    tracking number for a shipped order is a Conflict.
+    """
+    carrier, tracking_number = (carrier or "").strip(), (tracking_number or "").strip()
+    errors = {}
+    if not carrier:
+        errors["carrier"] = [_("Name the carrier.")]
+    if not tracking_number:
+        errors["tracking_number"] = [_("Enter the carrier's tracking number.")]
+    if errors:
+        raise ValidationError(errors)
+    order = order_advance(scope=scope, order=order, to_status=OrderStatus.SHIPPED)  # locks the order
+    existing = order_parcel(order=order)
+    if existing is not None:
+        if (existing.carrier, existing.carrier_tracking_no) == (carrier, tracking_number):
+            return existing
+        raise Conflict(_("Order %(number)s already shipped as %(carrier)s %(tracking)s.")
+                       % {"number": order.number, "carrier": existing.carrier,
+                          "tracking": existing.carrier_tracking_no}, code="already_shipped")
+    return parcel_register(scope=scope, station=order.station, source=Source.OUR_ORDER, villager=order.villager,
+                           carrier=carrier, carrier_tracking_no=tracking_number, weight_g=weight_g,
+                           volume_cm3=volume_cm3, order_ref=order.number)
+
+
+def _system_scope_for(order: Order, actor) -> Scope:
+    """County rights over the order's county, acting for whoever scanned.
+
+    A partner's scan at the station moves the order to "at the station", a step
+    order_advance keeps for county staff; the scan is the system's evidence, and the
+    event still names the partner who scanned.
+    """
+    return Scope(user=actor, role=Role.COUNTY_STAFF, county_ids=frozenset({order.county_id}), station_ids=None)
+
+
+def _advance_to(order: Order, *, target: str, scope: Scope, note: str) -> Order:
+    """Move the order step by step up to `target` on its way; a step already passed is skipped."""
+    for step in WAY[WAY.index(order.status) + 1 if order.status in WAY else 0:WAY.index(target) + 1]:
+        order = order_advance(scope=scope, order=order, to_status=step, note=note)
+    return order
+
+
+def order_follow_parcel(sender, *, parcel: Parcel, kind: str, scope: Scope, **kwargs) -> None:
+    """Move an order along when its parcel moves (a `parcel_changed` receiver).
+
+    Only parcels of our orders count. The goods of a cancelled or returned order are not
+    handed over (Conflict: the parcel goes back); its scans change nothing. A hand-over
+    takes the cash of a cash-on-delivery order through order_hand_over.
+    """
+    if parcel.source != Source.OUR_ORDER or not parcel.order_ref or kind not in STEP_OF_CHANGE:
+        return
+    order = (Order.objects.select_for_update().select_related("station")
+             .filter(county_id=parcel.county_id, number=parcel.order_ref).first())
+    if order is None:
+        logger.warning("Parcel %s names order %s, which does not exist", parcel.code, parcel.order_ref)
+        return
+    if order.status in CLOSED:
+        if kind == ParcelChange.HANDED_OVER:
+            raise Conflict(_("Order %(number)s is %(status)s: do not hand this parcel over; it goes back.")
+                           % {"number": order.number, "status": order.get_status_display()},
+                           code="order_closed")
+        return
+    if order.status in PAST_THE_WAY:
+        return
+    note = _("parcel %(code)s") % {"code": parcel.code}
+    order = _advance_to(order, target=STEP_OF_CHANGE[kind], scope=_system_scope_for(order, scope.user), note=note)
+    if kind == ParcelChange.HANDED_OVER:
+        order_hand_over(scope=scope, order=order)  # the hand-over is the partner's act: their cash
