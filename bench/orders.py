@@ -11,6 +11,10 @@ makes the same rows per order with hand-written SQL: the database's own limit on
 machine. Prints one line per client count:
 
 {"bench": "orders", "db": ..., "clients": N, "orders_per_s": .., "p50_ms": .., "p99_ms": .., "raw_per_s": .., "ratio": ..}
+
+and on stderr, per client count, the answers by status, the server's configuration and
+its CPU time per request (server_cpu_ms: steadier than the rates when other work shares
+the machine).
 """
 
 import argparse
@@ -84,7 +88,7 @@ def main() -> None:
         world = seed(max(args.clients))
         print(f"seeded {len(world['clients'])} stations, {len(world['products'])} products "
               f"in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-        lines = []
+        lines, details = [], []
         with served(env, workers=args.workers, threads=args.threads) as (host, port, pid):
             for clients in args.clients:
                 cpu_before = cpu_seconds(pid)
@@ -96,18 +100,19 @@ def main() -> None:
                 lines.append({"bench": "orders", "db": db, "clients": clients,
                               "orders_per_s": round(result.ok / result.seconds, 1),
                               "p50_ms": round(result.percentile(0.50), 1),
-                              "p99_ms": round(result.percentile(0.99), 1), "statuses": result.statuses,
-                              # the server's CPU per request, warm-up included: less noisy on a shared machine
-                              "server_cpu_ms": round(1000 * server_cpu / max(1, result.sent), 2)})
+                              "p99_ms": round(result.percentile(0.99), 1)})
+                # The server's CPU per request (warm-up included) is less noisy on a shared machine.
+                details.append({"clients": clients, "statuses": result.statuses, "workers": args.workers,
+                                "threads": args.threads, "server_cpu_ms": round(1000 * server_cpu / max(1, result.sent), 2)})
         from raw_orders import raw_orders_per_s
 
         raw = raw_orders_per_s(env, db, world, seconds=args.raw_seconds)
         from django.db import connections
 
         connections.close_all()
-    for line in lines:
-        line.update(raw_per_s=round(raw, 1), ratio=round(line["orders_per_s"] / raw, 3),
-                    workers=args.workers, threads=args.threads)
+    for line, detail in zip(lines, details, strict=True):
+        print(json.dumps(detail), file=sys.stderr)
+        line.update(raw_per_s=round(raw, 1), ratio=round(line["orders_per_s"] / raw, 3))
         print(json.dumps(line))
 
 

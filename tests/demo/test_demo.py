@@ -8,7 +8,14 @@ from django.utils import timezone
 
 from cuntao.core.scope import Role, resolve_scope
 from cuntao.core.validators import normalize_national_id, normalize_phone
-from cuntao.demo.services import DEMO_COUNTIES, DEMO_LOGINS, DEMO_PASSWORD, demo_village_count, network_seed_demo
+from cuntao.demo.services import (
+    DEMO_COUNTIES,
+    DEMO_LOGINS,
+    DEMO_PASSWORD,
+    demo_seed_all,
+    demo_village_count,
+    network_seed_demo,
+)
 from cuntao.network.models import County, Partner, Station, Village
 from cuntao.villagers.models import MigrantRelative, Villager
 
@@ -59,11 +66,16 @@ def test_demo_data_passes_the_same_validation_as_typed_data(demo):
 
 
 @pytest.mark.parametrize("username, role, sees", DEMO_LOGINS)
-def test_every_demo_login_works_and_has_its_role(demo, username, role, sees):
+def test_every_demo_login_works_and_has_its_role(db, username, role, sees):
+    demo_seed_all()
     user = authenticate(RequestFactory().post("/accounts/login/"), username=username, password=DEMO_PASSWORD)
     assert user is not None
-    expected = {"programme admin": Role.PROGRAMME_ADMIN, "county staff": Role.COUNTY_STAFF, "partner": Role.PARTNER}
+    expected = {"programme admin": Role.PROGRAMME_ADMIN, "county staff": Role.COUNTY_STAFF, "partner": Role.PARTNER,
+                "inspector": Role.NONE, "city buyer": Role.NONE}
     assert resolve_scope(user).role == expected[role]
+    # Inspectors and buyers reach their pages by what they are, not by a network scope.
+    assert user.inspector_assignments.exists() == (role == "inspector")
+    assert hasattr(user, "shop_buyer") == (role == "city buyer")
 
 
 def test_demo_shows_each_step_of_onboarding(demo):

@@ -1,7 +1,7 @@
 """Reminders and ageing of uncollected parcels, the return list, and the shelf's capacity."""
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -24,10 +24,15 @@ from tests.logistics.factories import ParcelFactory
 pytestmark = pytest.mark.django_db
 
 
-def waiting(station, days, **kwargs):
-    """A parcel on the station's shelf since `days` days ago."""
+def waiting(station, days, now=None, **kwargs):
+    """A parcel on the station's shelf since `days` days before `now`."""
     return ParcelFactory(station=station, status=ParcelStatus.AT_STATION, shelf_position="B1",
-                         arrived_at_station_at=timezone.now() - timedelta(days=days), **kwargs)
+                         arrived_at_station_at=(now or timezone.now()) - timedelta(days=days), **kwargs)
+
+
+def local_noon():
+    """Noon in the network's time zone: minutes later is still the same local day, whatever the clock says."""
+    return timezone.make_aware(datetime(2026, 3, 10, 12, 0))
 
 
 def reminders():
@@ -48,16 +53,16 @@ def test_a_parcel_waiting_past_the_reminder_age_gets_one_reminder_with_a_new_cod
 
 
 def test_a_second_run_the_same_day_reminds_nobody_again(station):
-    waiting(station, 5)
-    now = timezone.now()
+    now = local_noon()
+    waiting(station, 5, now=now)
     assert parcels_age(now=now).reminded == 1
     assert parcels_age(now=now + timedelta(minutes=5)).reminded == 0
     assert reminders().count() == 1
 
 
 def test_the_next_day_brings_the_next_reminder(station):
-    parcel = waiting(station, 5)
-    now = timezone.now()
+    now = local_noon()
+    parcel = waiting(station, 5, now=now)
     parcels_age(now=now)
     assert parcels_age(now=now + timedelta(days=1)).reminded == 1
     assert reminders().count() == 2
@@ -175,3 +180,20 @@ def test_shelf_api_reports_and_sets_capacity(station, partner_client):
     response = partner_client.put(f"/api/v1/stations/{station.code}/shelf", {"capacity_parcels": 0},
                                   content_type="application/json")
     assert response.status_code in (400, 422) and "error" in response.json()
+
+
+def test_return_api_marks_lists_and_sends(station, partner_client):
+    parcel = waiting(station, 1)
+    marked = partner_client.post(f"/api/v1/parcels/{parcel.code}/return", {"reason": "refused"},
+                                 content_type="application/json")
+    assert marked.status_code == 200 and marked.json()["status"] == "return_due"
+    listed = partner_client.get(f"/api/v1/stations/{station.code}/returns").json()
+    assert [p["code"] for p in listed] == [parcel.code]
+    sent = partner_client.post(f"/api/v1/parcels/{parcel.code}/return/sent")
+    assert sent.status_code == 200 and sent.json()["status"] == "returned"
+    again = partner_client.post(f"/api/v1/parcels/{parcel.code}/return", {"reason": "refused"},
+                                content_type="application/json")
+    assert again.status_code == 409 and again.json()["error"]["code"] == "not_at_station"
+    blank = partner_client.post(f"/api/v1/parcels/{waiting(station, 0).code}/return", {"reason": " "},
+                                content_type="application/json")
+    assert blank.status_code == 422 and "reason" in blank.json()["error"]["fields"]

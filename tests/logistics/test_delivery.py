@@ -18,7 +18,6 @@ from cuntao.logistics.delivery import (
     proof_event,
 )
 from cuntao.logistics.models import (
-    DeliveryStop,
     HandoverMethod,
     ParcelStatus,
     ScanKind,

@@ -8,7 +8,7 @@ import pytest
 from reportlab.graphics.barcode.code128 import _patterns
 
 from cuntao.logistics.labels import parcel_labels_pdf
-from cuntao.logistics.models import Direction, ParcelStatus
+from cuntao.logistics.models import ParcelStatus
 from tests.ledger.pdftext import STREAM, pdf_text
 from tests.logistics.factories import ParcelFactory
 
@@ -68,7 +68,7 @@ def decode_code128(rects: list[tuple[float, float]]) -> str:
 
 
 def test_a_return_label_has_the_barcode_the_code_and_the_warehouse_in_large_print(station):
-    parcel = ParcelFactory(station=station, direction=Direction.OUTBOUND, source="carrier", weight_g=2500)
+    parcel = ParcelFactory(station=station, status=ParcelStatus.RETURN_DUE, weight_g=2500)
     pdf = parcel_labels_pdf(parcels=[parcel])
     assert pdf.startswith(b"%PDF")
     assert re.search(rb"/MediaBox \[\s*0 0 283\.46\d* 425\.19\d*\s*\]", pdf)  # 100 x 150 mm
@@ -113,3 +113,20 @@ def test_label_pages_answer_pdf_in_scope_and_404_outside(station, other_station,
     assert mine.code in pdf_text(chosen.content) and theirs.code not in pdf_text(chosen.content)
     assert partner_client.get(f"/logistics/stations/{other_station.code}/labels.pdf").status_code == 404
     assert partner_client.get(f"/api/v1/parcels/{mine.code}/label.pdf").status_code == 200
+
+
+def test_partner_registers_an_outbound_parcel_and_prints_its_label(station, partner_client):
+    from cuntao.logistics.models import Parcel
+
+    url = f"/logistics/stations/{station.code}/returns/"
+    bad = partner_client.post(url, {"source": "carrier", "addressee_name": "淘宝卖家", "weight_g": "800"})
+    assert bad.status_code == 400 and "carrier and its tracking number" in bad.content.decode()
+    response = partner_client.post(url, {"source": "external_marketplace", "addressee_name": "淘宝卖家",
+                                         "weight_g": "800"})
+    parcel = Parcel.objects.get()
+    assert (parcel.direction, parcel.station_id, parcel.status) == ("outbound", station.pk, "announced")
+    assert response.status_code == 302 and response["Location"] == f"/logistics/parcels/{parcel.code}/"
+    page = partner_client.get(response["Location"]).content.decode()
+    assert f"/logistics/parcels/{parcel.code}/label.pdf" in page
+    text = pdf_text(partner_client.get(f"/logistics/parcels/{parcel.code}/label.pdf").content)
+    assert "TO" in text.split("\n") and "WH" in text and "For: 淘宝卖家" in text and parcel.code in text

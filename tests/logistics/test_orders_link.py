@@ -39,7 +39,7 @@ def test_shipping_an_order_registers_its_parcel(cod_order, clerk, scope_of):
     assert refreshed(cod_order).status == OrderStatus.SHIPPED
     assert (parcel.source, parcel.order_ref, parcel.villager_id, parcel.station_id) == (
         Source.OUR_ORDER, cod_order.number, cod_order.villager_id, cod_order.station_id)
-    assert order_parcel(order=cod_order) == parcel
+    assert order_parcel(scope=scope_of(clerk), order=cod_order) == parcel
 
 
 def test_shipping_again_with_the_same_number_returns_the_same_parcel(cod_order, clerk, scope_of):
@@ -109,3 +109,21 @@ def test_a_carrier_parcel_naming_no_order_moves_nothing(clerk, partner, station,
     parcel = ParcelFactory(station=station, order_ref="NOPE-1")
     warehouse_scan(scope=scope_of(clerk), code_or_tracking_number=parcel.code)
     assert refreshed(parcel).status == ParcelStatus.SORTED
+
+
+def test_delivery_at_the_door_with_a_signature_takes_the_cash_once(cod_order, clerk, partner, station, scope_of,
+                                                                   settings, tmp_path):
+    from cuntao.logistics.delivery import delivery_run_create, delivery_stop_deliver
+    from tests.catalog.factories import tiny_image
+
+    settings.MEDIA_ROOT = tmp_path
+    parcel = ship(clerk, scope_of, cod_order)
+    warehouse_scan(scope=scope_of(clerk), code_or_tracking_number=parcel.code)
+    station_receive_scan(scope=scope_of(partner.user), station=station, code_or_tracking_number=parcel.code)
+    scope = scope_of(partner.user)
+    run = delivery_run_create(scope=scope, station=station, parcel_codes=[parcel.code])
+    delivery_stop_deliver(scope=scope, stop=run.stops.get(), method="signature", proof=tiny_image())
+    order = refreshed(cod_order)
+    assert order.status == OrderStatus.HANDED_OVER and order.paid_at is not None
+    assert order.events.filter(to_status=OrderStatus.HANDED_OVER).count() == 1
+    assert Transaction.objects.filter(kind="payment").count() == 1

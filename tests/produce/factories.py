@@ -37,6 +37,7 @@ def kiwi_cooperative(*, station, gs1: bool = False, slug: str = "kiwi") -> Simpl
     brand = Brand.objects.create(cooperative=coop, county=county, name="金寨红心", slug=f"brand-{slug}")
     standard = services.standard_create(scope=scope, product=product, title="金寨猕猴桃 2026", season=SEASON, brand=brand,
                                         label_text="金寨红心猕猴桃", harvest_starts_on=HARVEST_STARTS,
+                                        inspections_before_harvest=0,  # test_lots sets it where it matters
                                         harvest_ends_on=datetime.date(2026, 10, 31))
     add = services.standard_section_add
     manure = add(scope=scope, standard=standard, section="allowed_input", name="有机肥", kind="organic_fertiliser",

@@ -16,6 +16,7 @@ from cuntao.produce.models import (
     HarvestLot,
     LotStatus,
     PackedBox,
+    Standard,
     Transformation,
     TransformationItem,
 )
@@ -214,3 +215,24 @@ def test_the_database_refuses_a_box_out_of_stock_without_an_order(kiwi):
     _lot, boxes = boxes_of(kiwi, count=1)
     with pytest.raises(IntegrityError), transaction.atomic():
         PackedBox.objects.filter(pk=boxes[0].pk).update(status=BoxStatus.SOLD)
+
+
+def test_a_sold_box_goes_back_to_stock_before_it_ships(kiwi):
+    _lot, boxes = boxes_of(kiwi, count=1)
+    box_reserve(box_ids=[boxes[0].pk], order_ref="ORD-1", to_status=BoxStatus.SOLD)
+    box = box_set_status(box=boxes[0], to_status=BoxStatus.IN_STOCK, note="order cancelled")
+    assert box.status == BoxStatus.IN_STOCK and box.order_ref == ""
+    assert box_reserve(box_ids=[box.pk], order_ref="ORD-2") == 1
+
+
+def test_branded_packing_needs_the_pre_harvest_inspections_the_plan_asks_for(kiwi, inspector, scope_of):
+    Standard.objects.filter(pk=kiwi.standard.pk).update(inspections_before_harvest=1)
+    lot_a = grade(kiwi, [harvest(kiwi, on=datetime.date(2026, 9, 20))]).graded_lots.get(grade__code="A")
+    inspection_record(scope=scope_of(inspector), plot=kiwi.plot, checkpoint_id=kiwi.checkpoint.pk, result="passed",
+                      inspected_on=datetime.date(2026, 9, 21))  # after the harvest: does not count
+    with pytest.raises(Conflict) as err:
+        pack(kiwi, GradedLot.objects.get(pk=lot_a.pk))
+    assert err.value.code == "inspections_missing"
+    inspection_record(scope=scope_of(inspector), plot=kiwi.plot, checkpoint_id=kiwi.checkpoint.pk, result="passed",
+                      inspected_on=datetime.date(2026, 9, 15))
+    assert pack(kiwi, GradedLot.objects.get(pk=lot_a.pk)).box_count == 10

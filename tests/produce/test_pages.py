@@ -138,3 +138,21 @@ def test_admin_lists_open_for_the_programme_admin(kiwi, programme_admin, model):
     client = login(programme_admin)
     assert client.get(f"/admin/produce/{model}/").status_code == 200
     assert client.get(f"/admin/produce/standard/{kiwi.standard.pk}/change/").status_code == 200
+
+
+def test_staff_enrol_a_farmer_and_a_plot(kiwi, clerk_client, station):
+    from cuntao.produce.models import Member, Plot
+
+    response = clerk_client.post(f"/produce/c/{kiwi.coop.slug}/enrol/", {
+        "which": "member", "m-name": "赵春花", "m-village_id": station.village_id, "m-show_name_publicly": "on"})
+    assert response.status_code == 302
+    member = Member.objects.get(name="赵春花")
+    assert member.show_name_publicly and member.station == station and member.consent_recorded_at
+    response = clerk_client.post(f"/produce/c/{kiwi.coop.slug}/enrol/", {
+        "which": "plot", "p-member_id": member.pk, "p-name": "南坡", "p-lat": "31.7", "p-lon": "115.9",
+        "p-area_mu": "0", "p-crop": "kiwi"})
+    assert response.status_code == 400 and not Plot.objects.filter(member=member).exists()
+    response = clerk_client.post(f"/produce/c/{kiwi.coop.slug}/enrol/", {
+        "which": "plot", "p-member_id": member.pk, "p-name": "南坡", "p-lat": "31.7", "p-lon": "115.9",
+        "p-area_mu": "1.5", "p-crop": "kiwi"})
+    assert response.status_code == 302 and Plot.objects.get(member=member).station == station

@@ -146,3 +146,14 @@ def test_a_buyer_cannot_use_staff_routes_or_see_others_orders(shop, chen, chen_c
     assert post(chen_client, f"/api/v1/shop/orders/{order.number}/pack").status_code == 404
     other = checkout(buyer(name="李先生"), shop.listing)
     assert chen_client.get(f"/api/v1/shop/orders/{other.number}").status_code == 404
+
+
+def test_the_product_list_takes_the_same_few_queries_for_many_products(shop, station, django_assert_max_num_queries):
+    from tests.produce.factories import pack
+    from cuntao.shop.services import listing_publish
+
+    pack(shop, shop.lot_a.grading.graded_lots.get(grade__code="B"), boxes=3, pack_size=shop.pack_b)
+    listing_publish(scope=shop.scope, pack_size=shop.pack_b)
+    with django_assert_max_num_queries(3):
+        response = Client().get("/api/v1/shop/products")
+    assert [p["stock"] for p in response.json()] == [10, 3]

@@ -1,9 +1,11 @@
 """Checkout holds boxes from stock, never more than exist; payment sells them; holds expire."""
 
+import io
 from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.test import TestCase
 from django.utils import timezone
 
 from cuntao.core.errors import Conflict, Forbidden
@@ -13,7 +15,7 @@ from cuntao.produce.models import BoxEvent, PackedBox
 from cuntao.shop import services
 from cuntao.shop.models import ShopOrder
 from cuntao.shop.selectors import public_listing
-from tests.shop.factories import buyer, checkout, pay, scope_of_buyer
+from tests.shop.factories import buyer, checkout, delivery, pay, scope_of_buyer
 
 
 def statuses(shop):
@@ -48,7 +50,7 @@ def test_a_second_line_short_of_stock_releases_the_first_lines_boxes(shop, chen)
     family = services.listing_publish(scope=shop.scope, pack_size=shop.pack_b)
     with pytest.raises(Conflict):
         services.shop_checkout(scope=scope_of_buyer(chen), lines=[(shop.listing.pk, 4), (family.pk, 3)],
-                               delivery=__import__("tests.shop.factories", fromlist=["delivery"]).delivery())
+                               delivery=delivery())
     assert statuses(shop) == ["in_stock"] * 10 and not ShopOrder.objects.exists()
 
 
@@ -82,7 +84,7 @@ def test_boxes_of_two_cooperatives_are_two_orders(shop, chen, other_station):
     other = kiwi_shop(station=other_station, boxes=2, slug="kiwi2")
     with pytest.raises(ValidationError) as e:
         services.shop_checkout(scope=scope_of_buyer(chen), lines=[(shop.listing.pk, 1), (other.listing.pk, 1)],
-                               delivery=__import__("tests.shop.factories", fromlist=["delivery"]).delivery())
+                               delivery=delivery())
     assert "lines" in e.value.message_dict
 
 
@@ -94,8 +96,6 @@ def test_the_same_idempotency_key_returns_the_first_order(shop, chen):
 
 
 def test_a_partner_is_not_a_buyer(shop, partner, scope_of):
-    from tests.shop.factories import delivery
-
     with pytest.raises(Forbidden):
         services.shop_checkout(scope=scope_of(partner.user), lines=[(shop.listing.pk, 1)], delivery=delivery())
 
@@ -161,7 +161,7 @@ def test_money_arriving_after_the_boxes_are_gone_is_refunded(shop, chen):
     sandbox_pay(provider_ref=checkout_.pay_url.rstrip("/").rsplit("/", 1)[-1], approve=True)
     services.shop_reservations_expire(now=order.reserved_until)
     rival = checkout(buyer(name="李先生"), shop.listing, quantity=10)
-    with __import__("django.test", fromlist=["TestCase"]).TestCase.captureOnCommitCallbacks(execute=True):
+    with TestCase.captureOnCommitCallbacks(execute=True):
         sandbox_deliver_webhooks()
     order.refresh_from_db()
     assert order.status == "expired"
@@ -171,11 +171,13 @@ def test_money_arriving_after_the_boxes_are_gone_is_refunded(shop, chen):
     assert Transaction.objects.filter(kind="refund", reference_id=str(order.pk)).count() == 1
 
 
-def test_the_buyer_may_cancel_an_unpaid_order(shop, chen):
+def test_the_buyer_may_cancel_an_unpaid_order_and_its_checkout_closes(shop, chen):
     order = checkout(chen, shop.listing, quantity=3)
+    services.shop_order_pay(scope=scope_of_buyer(chen), order=order, return_url="/x")
     services.shop_order_cancel(scope=scope_of_buyer(chen), order=order, reason="changed my mind")
     order.refresh_from_db()
     assert order.status == "cancelled" and statuses(shop) == ["in_stock"] * 10
+    assert Payment.objects.get(reference=order.number).status == "expired"
 
 
 def test_another_buyer_cannot_touch_the_order(shop, chen):
@@ -195,7 +197,7 @@ def test_the_expiry_command_releases_overdue_holds(shop, chen):
 
     order = checkout(chen, shop.listing, quantity=2)
     ShopOrder.objects.filter(pk=order.pk).update(reserved_until=timezone.now() - timedelta(seconds=1))
-    out = __import__("io").StringIO()
+    out = io.StringIO()
     call_command("shop_expire_reservations", stdout=out)
     assert "expired 1" in out.getvalue()
     assert statuses(shop) == ["in_stock"] * 10

@@ -13,7 +13,7 @@ from cuntao.produce.models import GradedContribution, PackedBox
 from cuntao.shop import services
 from cuntao.shop.models import LotSale, PayoutShare
 from cuntao.shop.selectors import farmer_statement, payout_totals
-from tests.shop.factories import paid_order, scope_of_buyer
+from tests.shop.factories import delivery, paid_order, scope_of_buyer
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def two_farmer_lot(shop, station):
 def test_delivery_shares_each_lots_revenue_less_the_fee_by_graded_kilograms(shop, chen, staff, station):
     # Sell the first lot's 10 boxes out, so the order takes the shared lot's boxes.
     services.shop_checkout(scope=scope_of_buyer(chen), lines=[(shop.listing.pk, 10)],
-                           delivery=__import__("tests.shop.factories", fromlist=["delivery"]).delivery())
+                           delivery=delivery())
     lot, li_si = two_farmer_lot(shop, station)
     order = paid_order(chen, shop.listing, quantity=3)
     ship(order, staff)

@@ -43,3 +43,26 @@ def locked_out(request, credentials=None, *args, **kwargs):
     """Answer a throttled login (django-axes) with how long to wait, in the user's language."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     return render(request, "registration/locked_out.html", {"minutes": minutes}, status=429)
+
+
+# Uploads anyone may fetch: product pictures and the field photos of the public
+# traceability pages. Proofs of delivery and other private files live elsewhere under
+# MEDIA_ROOT and are served only by their app's own view, which checks the scope.
+PUBLIC_MEDIA_PREFIXES = ("products/", "produce/photos/", "produce/members/")
+
+
+def public_media(request, path: str):
+    """Serve a public upload from MEDIA_ROOT; anything else is a 404.
+
+    The app serves its own uploads so that `cuntao demo` and a single-server
+    deployment need no web server in front; a larger deployment lets its proxy or
+    object store answer /media/ for these prefixes instead.
+    """
+    from django.http import Http404
+    from django.views.static import serve
+
+    if not path.startswith(PUBLIC_MEDIA_PREFIXES) or ".." in path.split("/"):
+        raise Http404
+    response = serve(request, path, document_root=settings.MEDIA_ROOT)
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

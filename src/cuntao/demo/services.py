@@ -238,6 +238,8 @@ DEMO_LOGINS = [
     ("lichuan", "county staff", "Lichuan county console"),
     ("xiaoer", "partner", "station JZ-0001"),
     ("xiaoer2", "partner", "station LC-0001"),
+    ("jinzhai-inspector", "inspector", "inspections of the Jinzhai kiwi cooperative"),
+    ("13900000001", "city buyer", "the village shop at /shop/ (sign in with the phone number)"),
 ]
 
 
@@ -325,3 +327,25 @@ def orders_seed_demo() -> int:
                     lines=[(product.pk, quantity, product.price_fen)], idempotency_key=f"demo-{name}")
         placed += 1
     return placed
+
+
+def demo_seed_all(*, on_village: Callable[[], None] = lambda: None) -> bool:
+    """Everything the demo shows, each step once and through the apps' services.
+
+    Returns whether the network was seeded now (False when it was already there; the
+    later steps still add whatever is missing).
+    """
+    from django.contrib.auth.hashers import make_password
+
+    from cuntao.catalog.demo import catalog_seed_demo
+    from cuntao.logistics.demo import logistics_seed_demo
+    from cuntao.produce.demo import produce_seed_demo
+    from cuntao.shop.demo import shop_seed_demo
+
+    seeded = network_seed_demo(on_village=on_village)
+    catalog_seed_demo()
+    orders_seed_demo()  # a few orders at JZ-0001
+    logistics_seed_demo()  # Jinzhai's trucks, parcels at the warehouse and at JZ-0001
+    produce_seed_demo(password_hash=make_password(DEMO_PASSWORD))  # the Jinzhai kiwi cooperative's season
+    shop_seed_demo()  # city buyers' orders for the kiwi boxes
+    return seeded

@@ -2,11 +2,15 @@ from django.contrib import admin
 
 from cuntao.logistics.models import (
     CountyFleet,
+    DeliveryRun,
+    DeliveryStop,
+    HomeLocation,
     Parcel,
     ParcelEvent,
     ReceiptDiscrepancy,
     RoutePlan,
     StationReceipt,
+    StationShelf,
 )
 
 
@@ -64,3 +68,32 @@ class StationReceiptAdmin(ReadOnlyAdmin):
 class ReceiptDiscrepancyAdmin(ReadOnlyAdmin):
     list_display = ["station", "kind", "parcel", "scanned_code", "at"]
     list_filter = ["county", "kind"]
+
+
+@admin.register(StationShelf)
+class StationShelfAdmin(admin.ModelAdmin):
+    list_display = ["station", "capacity_parcels", "updated_by", "updated_at"]
+    list_filter = ["county"]
+
+
+@admin.register(HomeLocation)
+class HomeLocationAdmin(ReadOnlyAdmin):
+    list_display = ["villager", "station", "lat", "lon", "updated_at"]
+    list_filter = ["county"]
+
+
+class DeliveryStopInline(admin.TabularInline):
+    model = DeliveryStop
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ["sequence", "parcel", "at_home", "outcome", "failure_reason", "note", "done_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DeliveryRun)
+class DeliveryRunAdmin(ReadOnlyAdmin):
+    list_display = ["station", "date", "status", "distance_m", "created_by"]
+    list_filter = ["county", "status"]
+    inlines = [DeliveryStopInline]

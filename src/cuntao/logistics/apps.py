@@ -17,3 +17,9 @@ class LogisticsConfig(AppConfig):
             context=lambda request, station: {"counts": station_parcel_counts(scope=request.scope, station_id=station.pk),
                                               "long_days": remind_after_days()},
         ))
+
+        from cuntao.core.jobs import register_periodic_job
+        from cuntao.logistics.services import parcels_age
+
+        # Reminders are deduplicated per local day, so running hourly sends at most one a day.
+        register_periodic_job("parcels_age", every_seconds=3600, run=parcels_age)

@@ -87,6 +87,11 @@ def delivery_stop_get_for_actor(*, scope: Scope, run_id: int, sequence: int) -> 
     return stop
 
 
+def home_location_of(*, villager) -> HomeLocation | None:
+    """Where the villager lives, if the partner has saved it (the caller already reached the villager)."""
+    return HomeLocation.objects.filter(villager=villager).first()
+
+
 def proof_event(*, parcel: Parcel) -> ParcelEvent | None:
     """The hand-over event carrying the parcel's proof of delivery, if any."""
     return parcel.events.filter(kind=ScanKind.HANDED_OVER).exclude(proof="").order_by("-at", "-pk").first()

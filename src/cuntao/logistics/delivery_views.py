@@ -24,10 +24,10 @@ from cuntao.logistics.delivery import (
     delivery_stop_fail,
     delivery_stop_get_for_actor,
     delivery_stops,
+    home_location_of,
     run_picture,
 )
 from cuntao.logistics.forms import DeliveryFailForm, DeliveryProofForm, HandoverCodeForm, HomeLocationForm
-from cuntao.logistics.models import HomeLocation
 from cuntao.logistics.services import home_location_set
 from cuntao.network.selectors import station_get_for_actor
 from cuntao.villagers.selectors import villager_get_for_actor
@@ -137,7 +137,7 @@ def _act(request, stop, action: str, data: dict) -> bool:
 def home_location_page(request, villager_id: int):
     """Save where a villager lives (typed, or the phone's position at their door)."""
     villager = villager_get_for_actor(scope=request.scope, villager_id=villager_id)
-    home = HomeLocation.objects.filter(villager=villager).first()
+    home = home_location_of(villager=villager)
     initial = {"lat": home.lat, "lon": home.lon, "note": home.note} if home else None
     form = HomeLocationForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -67,3 +67,16 @@ class DeliveryProofForm(forms.Form):
     signature = forms.CharField(required=False, widget=forms.HiddenInput)
     photo = forms.FileField(label=_("Photo of the parcel at the door"), required=False,
                             widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}))
+
+
+class OutboundParcelForm(forms.Form):
+    """A parcel a villager sends from the station (a return of an online purchase, say)."""
+
+    source = forms.ChoiceField(label=_("What it is"), choices=[
+        ("external_marketplace", _("A return of an online purchase")),
+        ("carrier", _("A parcel handed to a carrier"))])
+    addressee_name = forms.CharField(label=_("Sent to (name or shop)"), max_length=50)
+    carrier = forms.CharField(label=_("Carrier"), max_length=40, required=False)
+    carrier_tracking_no = forms.CharField(label=_("Carrier tracking number"), max_length=40, required=False)
+    weight_g = forms.IntegerField(label=_("Weight (g)"), min_value=0, max_value=100_000, initial=0)
+    is_large_item = forms.BooleanField(label=_("Large item"), required=False)

@@ -26,8 +26,13 @@ MARGIN = 5 * mm
 MAX_LABELS = 200  # one print batch
 
 
-def _goes_back(parcel: Parcel) -> bool:
-    return parcel.direction == Direction.OUTBOUND or parcel.status in (ParcelStatus.RETURN_DUE, ParcelStatus.RETURNED)
+def _returning(parcel: Parcel) -> bool:
+    return parcel.status in (ParcelStatus.RETURN_DUE, ParcelStatus.RETURNED)
+
+
+def _goes_to_warehouse(parcel: Parcel) -> bool:
+    """A return, or a parcel sent out from the village: the county warehouse takes it first."""
+    return parcel.direction == Direction.OUTBOUND or _returning(parcel)
 
 
 def _fit(c: canvas.Canvas, text: str, font: str, size: float, width: float) -> float:
@@ -44,8 +49,9 @@ def _label(c: canvas.Canvas, parcel: Parcel) -> None:
     y = height - MARGIN
 
     # Where it goes, biggest first.
-    if _goes_back(parcel):
-        heading, big, under = _("RETURN TO"), "WH", _("%(county)s county warehouse") % {"county": parcel.county.name}
+    if _goes_to_warehouse(parcel):
+        heading = _("RETURN TO") if _returning(parcel) else _("TO")
+        big, under = "WH", _("%(county)s county warehouse") % {"county": parcel.county.name}
         sender = _("From %(station)s %(village)s") % {"station": station.code, "village": village.name}
     else:
         heading, big, under = _("TO STATION"), station.code, village.name
@@ -81,7 +87,7 @@ def _label(c: canvas.Canvas, parcel: Parcel) -> None:
     # Who and what, small.
     c.setFont(cjk, 11)
     lines = []
-    if not _goes_back(parcel):
+    if not _returning(parcel):
         lines.append(_("For: %(name)s") % {"name": parcel.addressee_name or "-"})
     lines.append(sender)
     if parcel.carrier_tracking_no:

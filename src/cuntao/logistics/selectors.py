@@ -13,6 +13,7 @@ from cuntao.logistics.models import (
     ParcelEvent,
     ParcelStatus,
     ReceiptDiscrepancy,
+    Source,
     StationReceipt,
     StationShelf,
 )
@@ -30,6 +31,12 @@ def parcel_list(*, scope: Scope, station_id: int | None = None, status: str | No
         q = q.strip()
         qs = qs.filter(Q(code=q.upper()) | Q(carrier_tracking_no=q) | Q(order_ref=q))
     return qs
+
+
+def parcel_of_order(*, scope: Scope, order_ref: str) -> Parcel | None:
+    """The parcel registered for one of our orders (by its number), if it has shipped."""
+    return (parcel_list(scope=scope).filter(source=Source.OUR_ORDER, order_ref=order_ref)
+            .order_by("pk").first())
 
 
 def parcel_get_for_actor(*, scope: Scope, code: str, lock: bool = False) -> Parcel:

@@ -28,9 +28,9 @@ from cuntao.core.scope import Role, Scope
 from cuntao.logistics.models import (
     MAX_PICKUP_ATTEMPTS,
     Direction,
-    HomeLocation,
     DiscrepancyKind,
     HandoverMethod,
+    HomeLocation,
     Parcel,
     ParcelEvent,
     ParcelStatus,
@@ -638,12 +638,14 @@ def parcels_age(*, now: datetime | None = None) -> AgeingReport:
     now = now or timezone.now()
     waiting = Parcel.objects.filter(status=ParcelStatus.AT_STATION)
     expired = waiting.filter(arrived_at_station_at__lte=now - timedelta(days=return_after_days()))
-    marked = sum(parcel_expire(parcel=p, now=now) for p in expired.only("pk").order_by("pk").iterator())
+    marked = sum(parcel_expire(parcel=Parcel(pk=pk), now=now)
+                 for pk in list(expired.order_by("pk").values_list("pk", flat=True)))
     start_of_today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     due = (waiting.filter(arrived_at_station_at__lte=now - timedelta(days=remind_after_days()),
                           villager__isnull=False)
            .exclude(reminded_at__gte=start_of_today))
-    reminded = sum(parcel_remind(parcel=p, now=now) for p in due.only("pk").order_by("pk").iterator())
+    reminded = sum(parcel_remind(parcel=Parcel(pk=pk), now=now)
+                   for pk in list(due.order_by("pk").values_list("pk", flat=True)))
     return AgeingReport(reminded=reminded, marked_for_return=marked)
 
 

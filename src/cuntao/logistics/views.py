@@ -13,18 +13,21 @@ from django.views.decorators.http import require_POST
 from cuntao.core.errors import DomainError, NotFound
 from cuntao.core.forms import add_service_errors
 from cuntao.logistics.api import track_data
+from cuntao.logistics.conf import remind_after_days
 from cuntao.logistics.forms import (
     HandoverCodeForm,
     HandoverIdentityForm,
+    OutboundParcelForm,
     ReturnReasonForm,
     ShelfCapacityForm,
     StationScanForm,
     WarehouseScanForm,
 )
-from cuntao.logistics.conf import remind_after_days
 from cuntao.logistics.labels import MAX_LABELS, parcel_labels_pdf
+from cuntao.logistics.models import Direction
 from cuntao.logistics.selectors import (
     discrepancy_list,
+    parcel_event_proof_for_actor,
     parcel_events,
     parcel_get_for_actor,
     parcel_list,
@@ -38,10 +41,11 @@ from cuntao.logistics.services import (
     handover_with_code,
     handover_with_identity,
     parcel_mark_for_return,
+    parcel_register,
     parcel_return_send,
-    station_shelf_set,
     station_receipt_close,
     station_receive_scan,
+    station_shelf_set,
     warehouse_scan,
 )
 from cuntao.network.selectors import station_get_for_actor
@@ -142,10 +146,26 @@ def station_shelf_page(request, code: str):
 
 @login_required
 def station_returns_page(request, code: str):
-    """The return list: parcels uncollected too long or refused, to give the driver; labels to print."""
+    """The return list: parcels uncollected too long or refused, to give the driver; labels to print.
+
+    Below it the partner registers a parcel a villager sends out, and prints its label.
+    """
     station = station_get_for_actor(scope=request.scope, code=code)
+    form = OutboundParcelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            parcel = parcel_register(scope=request.scope, station=station, direction=Direction.OUTBOUND,
+                                     **form.cleaned_data)
+        except ValidationError as e:
+            add_service_errors(form, e)
+        except DomainError as e:
+            form.add_error(None, e.message)
+        else:
+            messages.success(request, _("Parcel %(code)s registered: print its label.") % {"code": parcel.code})
+            return redirect("logistics:parcel", code=parcel.code)
     return render(request, "logistics/returns.html", {
-        "station": station, "returns": station_returns(scope=request.scope, station_id=station.pk)})
+        "station": station, "returns": station_returns(scope=request.scope, station_id=station.pk), "form": form,
+    }, status=400 if form.errors else 200)
 
 
 @login_required
@@ -212,11 +232,12 @@ def station_labels(request, code: str):
 @login_required
 def proof_file(request, event_id: int):
     """A hand-over's signature or photo, to whoever may see the parcel."""
-    from cuntao.logistics.selectors import parcel_event_proof_for_actor
-
     event = parcel_event_proof_for_actor(scope=request.scope, event_id=event_id)
-    return FileResponse(event.proof.open("rb"), content_type="image/png" if event.proof.name.endswith(".png")
-                        else "image/jpeg")
+    try:
+        handle = event.proof.open("rb")
+    except FileNotFoundError:
+        raise NotFound(detail="proof file") from None  # the media folder lost it; the event stands
+    return FileResponse(handle, content_type="image/png" if event.proof.name.endswith(".png") else "image/jpeg")
 
 
 @login_required

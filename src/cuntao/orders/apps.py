@@ -31,3 +31,12 @@ class OrdersConfig(AppConfig):
         from cuntao.orders.services import order_payment_succeeded
 
         register_payment_handler(PAYMENT_PURPOSE, order_payment_succeeded)
+
+        from cuntao.core.jobs import register_periodic_job
+        from cuntao.orders.payments import sandbox_deliver_webhooks
+        from cuntao.orders.services import order_complete_due, orders_expire_unpaid
+
+        # The sandbox provider's webhooks arrive a moment after the payer presses Pay, as a real one's do.
+        register_periodic_job("payments_deliver_sandbox", every_seconds=2, run=sandbox_deliver_webhooks)
+        register_periodic_job("orders_expire_unpaid", every_seconds=60, run=orders_expire_unpaid)
+        register_periodic_job("orders_complete_due", every_seconds=3600, run=order_complete_due)

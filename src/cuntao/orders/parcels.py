@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from cuntao.core.errors import Conflict
 from cuntao.core.scope import Role, Scope
 from cuntao.logistics.models import Parcel, Source
+from cuntao.logistics.selectors import parcel_of_order
 from cuntao.logistics.services import parcel_register
 from cuntao.logistics.signals import ParcelChange
 from cuntao.orders.models import Order, OrderStatus
@@ -32,10 +33,9 @@ CLOSED = (OrderStatus.CANCELLED, OrderStatus.RETURNED)
 PAST_THE_WAY = (OrderStatus.HANDED_OVER, OrderStatus.COMPLETED)
 
 
-def order_parcel(*, order: Order) -> Parcel | None:
-    """The parcel registered for the order, if it has shipped."""
-    return (Parcel.objects.filter(county_id=order.county_id, source=Source.OUR_ORDER, order_ref=order.number)
-            .order_by("pk").first())
+def order_parcel(*, scope: Scope, order: Order) -> Parcel | None:
+    """The parcel registered for the order, if it has shipped and the caller may see it."""
+    return parcel_of_order(scope=scope, order_ref=order.number)
 
 
 @transaction.atomic
@@ -56,7 +56,7 @@ def order_ship(*, scope: Scope, order: Order, carrier: str, tracking_number: str
     if errors:
         raise ValidationError(errors)
     order = order_advance(scope=scope, order=order, to_status=OrderStatus.SHIPPED)  # locks the order
-    existing = order_parcel(order=order)
+    existing = order_parcel(scope=scope, order=order)
     if existing is not None:
         if (existing.carrier, existing.carrier_tracking_no) == (carrier, tracking_number):
             return existing

@@ -127,3 +127,28 @@ class PackingForm(forms.Form):
 
 class AssignInspectorForm(forms.Form):
     username = forms.CharField(label=_("Inspector's user name"), max_length=150)
+
+
+class MemberForm(forms.Form):
+    name = forms.CharField(label=_("Farmer's name"), max_length=50)
+    village_id = forms.TypedChoiceField(label=_("Village"), coerce=int)
+    phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+    show_name_publicly = forms.BooleanField(label=_("Agrees to show their name on the trace page"), required=False)
+    show_photo_publicly = forms.BooleanField(label=_("Agrees to show their photo on the trace page"), required=False)
+
+    def __init__(self, *args, villages=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["village_id"].choices = [(v.pk, v.name) for v in villages]
+
+
+class PlotForm(forms.Form):
+    member_id = forms.TypedChoiceField(label=_("Farmer"), coerce=int)
+    name = forms.CharField(label=_("Plot name"), max_length=60)
+    lat = forms.DecimalField(label=_("Latitude"), max_digits=9, decimal_places=6, min_value=-90, max_value=90)
+    lon = forms.DecimalField(label=_("Longitude"), max_digits=9, decimal_places=6, min_value=-180, max_value=180)
+    area_mu = forms.DecimalField(label=_("Area (mu)"), max_digits=8, decimal_places=2, min_value=Decimal("0.01"))
+    crop = forms.CharField(label=_("Crop"), max_length=50)
+
+    def __init__(self, *args, members=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member_id"].choices = [(m.pk, f"{m.name} · {m.village.name}") for m in members]

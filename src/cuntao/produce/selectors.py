@@ -7,6 +7,7 @@ assigned to (InspectorAssignment), whatever their other role.
 
 import datetime
 
+from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 
 from cuntao.core.errors import NotFound
@@ -259,33 +260,47 @@ def box_for_trace(*, code: str) -> PackedBox:
     return box
 
 
+# Every box of a graded lot tells the same story, so it is built once per lot and kept
+# for a short while: a scan of any of a lot's thousands of boxes then reads one row.
+# A change (an inspection, a cleared violation) shows within STORY_TTL seconds.
+STORY_TTL = 120
+
+
 def trace_story(*, box: PackedBox) -> dict:
     """What the public page tells about a box: where it grew, who grew it, how it was kept."""
     lot = box.graded_lot
+    key = f"produce:lot-story:{lot.code}"
+    story = cache.get(key)
+    if story is None:
+        story = _lot_story(lot, until=box.packed_on)
+        cache.set(key, story, STORY_TTL)
+    return {**story, "box": box, "lot": lot, "standard": lot.standard, "cooperative": box.cooperative}
+
+
+def _lot_story(lot: GradedLot, *, until: datetime.date) -> dict:
     harvest_lots = list(HarvestLot.objects.filter(grading_input__grading_id=lot.grading_id)
                         .select_related("member", "plot", "plot__village", "station").order_by("harvested_on", "pk"))
     plot_ids = {h.plot_id for h in harvest_lots}
-    inputs = list(FarmRecord.objects.filter(plot_id__in=plot_ids, kind=RecordKind.INPUT_APPLIED,
-                                            occurred_on__lte=max((h.harvested_on for h in harvest_lots), default=box.packed_on))
-                  .filter(standard_id=lot.standard_id).select_related("allowed_input").order_by("occurred_on", "pk"))
+    last_harvest = max((h.harvested_on for h in harvest_lots), default=until)
+    inputs = list(FarmRecord.objects.filter(plot_id__in=plot_ids, kind=RecordKind.INPUT_APPLIED, occurred_on__lte=last_harvest,
+                                            standard_id=lot.standard_id).select_related("allowed_input")
+                  .order_by("occurred_on", "pk"))
     inspections = list(Inspection.objects.filter(plot_id__in=plot_ids).select_related("checkpoint")
                        .order_by("inspected_on", "pk"))
-    photos = list(_public_photos(plot_ids))
     members = {h.member_id: h.member for h in harvest_lots}
     return {
-        "box": box, "lot": lot, "standard": lot.standard, "cooperative": box.cooperative,
         "harvest_lots": harvest_lots,
         "villages": sorted({h.plot.village.name for h in harvest_lots}),
         "stations": sorted({h.station.name for h in harvest_lots if h.station}),
         "farmers": [{"name": m.public_name, "photo": m.photo.url if (m.show_photo_publicly and m.photo) else ""}
                     for m in members.values()],
         "harvested_from": min((h.harvested_on for h in harvest_lots), default=None),
-        "harvested_to": max((h.harvested_on for h in harvest_lots), default=None),
+        "harvested_to": last_harvest,
         "inputs": inputs,
         "inputs_compliant": all(r.compliant for r in inputs),
         "inspections": inspections,
         "inspections_passed": sum(1 for i in inspections if i.result == InspectionResult.PASSED),
-        "photos": photos,
+        "photos": list(_public_photos(plot_ids)),
     }
 
 

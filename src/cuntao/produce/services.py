@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Avg, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -709,6 +709,24 @@ def blocked_plots(*, graded_lot: GradedLot) -> set[int]:
     return open_violation_plot_ids(plot_ids=plot_ids)
 
 
+def plots_short_of_inspections(*, graded_lot: GradedLot) -> set[int]:
+    """Contributing plots with fewer passed pre-harvest inspections than the supervision plan asks.
+
+    Only inspections at before-harvest checkpoints, dated on or before that plot's harvest, count.
+    """
+    required = graded_lot.standard.inspections_before_harvest
+    if not required:
+        return set()
+    harvests = dict(graded_lot.contributions.values_list("plot_id", "harvest_lot__harvested_on"))
+    passed = Inspection.objects.filter(plot_id__in=list(harvests), result=InspectionResult.PASSED,
+                                       checkpoint__before_harvest=True).values_list("plot_id", "inspected_on")
+    counts = dict.fromkeys(harvests, 0)
+    for plot_id, day in passed:
+        if day <= harvests[plot_id]:
+            counts[plot_id] += 1
+    return {plot_id for plot_id, n in counts.items() if n < required}
+
+
 @transaction.atomic
 def packing_record(*, scope: Scope, graded_lot: GradedLot, pack_size: PackSize, box_count: int,
                    packed_on: datetime.date) -> Packing:
@@ -722,7 +740,8 @@ def packing_record(*, scope: Scope, graded_lot: GradedLot, pack_size: PackSize, 
     if not isinstance(box_count, int) or isinstance(box_count, bool) or not 0 < box_count <= MAX_BOXES_PER_PACKING:
         raise ValidationError({"box_count": [_("Pack between 1 and %(max)s boxes at a time.") % {"max": MAX_BOXES_PER_PACKING}]})
     _not_in_future(packed_on, field="packed_on")
-    lot = GradedLot.objects.select_for_update().select_related("grade", "grading", "cooperative").get(pk=graded_lot.pk)
+    lot = (GradedLot.objects.select_for_update(of=("self",)).select_related("grade", "grading", "cooperative", "standard")
+           .get(pk=graded_lot.pk))
     if lot.status != LotStatus.OPEN:
         raise Conflict(_("Graded lot %(code)s is fully packed and closed.") % {"code": lot.code}, code="lot_closed")
     if not lot.branded:
@@ -733,6 +752,12 @@ def packing_record(*, scope: Scope, graded_lot: GradedLot, pack_size: PackSize, 
     if blocked_plots(graded_lot=lot):
         raise Conflict(_("A plot in this lot has an open violation; an inspector must clear it before branded packing."),
                        code="open_violation")
+    short = plots_short_of_inspections(graded_lot=lot)
+    if short:
+        raise Conflict(_("%(count)s plot(s) in this lot had fewer than %(required)s passed inspections before harvest; "
+                         "fruit without the supervision the standard asks for is not sold under the brand.")
+                       % {"count": len(short), "required": lot.standard.inspections_before_harvest},
+                       code="inspections_missing")
     if packed_on < lot.grading.graded_on:
         raise ValidationError({"packed_on": [_("Fruit cannot be packed before it is graded.")]})
     need_kg = (Decimal(pack_size.net_weight_g) * box_count / 1000).quantize(GRAM)
@@ -766,7 +791,7 @@ def packing_record(*, scope: Scope, graded_lot: GradedLot, pack_size: PackSize, 
 BOX_TRANSITIONS = {
     BoxStatus.IN_STOCK: {BoxStatus.RESERVED, BoxStatus.SOLD},
     BoxStatus.RESERVED: {BoxStatus.SOLD, BoxStatus.IN_STOCK},
-    BoxStatus.SOLD: {BoxStatus.SHIPPED},
+    BoxStatus.SOLD: {BoxStatus.SHIPPED, BoxStatus.IN_STOCK},  # back to stock: a paid order cancelled before shipping
     BoxStatus.SHIPPED: set(),
 }
 
@@ -793,7 +818,7 @@ def box_reserve(*, box_ids: list[int], order_ref: str, actor=None, to_status: st
 
 @transaction.atomic
 def box_set_status(*, box: PackedBox, to_status: str, actor=None, note: str = "") -> PackedBox:
-    """Move a box along in_stock -> reserved -> sold -> shipped (or release a reservation)."""
+    """Move a box along in_stock -> reserved -> sold -> shipped, or back to stock before it ships."""
     box = PackedBox.objects.select_for_update().get(pk=box.pk)
     if to_status not in BOX_TRANSITIONS.get(box.status, set()):
         raise Conflict(_("A box that is %(from)s cannot become %(to)s.") % {"from": box.status, "to": to_status},
@@ -836,6 +861,7 @@ def _suspicion(box: PackedBox) -> str:
     from cuntao.produce.models import ScanRecord
 
     scans = ScanRecord.objects.filter(box=box)
+    scans = scans.order_by()  # no default ordering, or DISTINCT would compare times too
     places = set(scans.exclude(city="").values_list("city", flat=True).distinct()[:MAX_DISTINCT_PLACES + 1])
     if len(places) > MAX_DISTINCT_PLACES:
         return _("scanned in more than %(n)s cities") % {"n": MAX_DISTINCT_PLACES}
@@ -860,6 +886,11 @@ def scan_record(*, box: PackedBox, city: str = "", ip: str = "", via_digital_lin
     from cuntao.produce.models import ScanRecord
 
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # A scan is worth less than a commit's disk flush: losing the last few on a
+            # crash is fine, and the page answers sooner.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
         ScanRecord.objects.create(box=box, county_id=box.county_id, city=(city or "").strip()[:40],
                                   network=coarse_network(ip), via_digital_link=via_digital_link)
         PackedBox.objects.filter(pk=box.pk).update(scan_count=F("scan_count") + 1)

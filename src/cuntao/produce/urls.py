@@ -42,6 +42,7 @@ urlpatterns = [
     path("produce/inspect/plots/<int:plot_id>/", views.inspect_plot, name="inspect_plot"),
     path("produce/violations/<int:violation_id>/clear/", views.violation_clear_view, name="violation_clear"),
     path("produce/c/<slug:slug>/", views.cooperative_detail, name="cooperative_detail"),
+    path("produce/c/<slug:slug>/enrol/", views.enrol, name="enrol"),
     path("produce/c/<slug:slug>/grade/", views.grading_new, name="grading_new"),
     path("produce/lots/<str:code>/", views.graded_lot_detail, name="graded_lot_detail"),
     path("produce/packings/<str:code>/labels.pdf", views.packing_labels, name="packing_labels"),

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from cuntao.core.errors import DomainError, NotFound
 from cuntao.core.forms import add_service_errors
-from cuntao.network.selectors import county_get_for_actor
+from cuntao.network.selectors import county_get_for_actor, village_list
 from cuntao.produce import forms, labels, services
 from cuntao.produce.models import InspectionCheckpoint, LotStatus, PackSize, ViolationStatus
 from cuntao.produce.selectors import (
@@ -29,6 +29,7 @@ from cuntao.produce.selectors import (
     inspector_plot_get,
     inspector_plots,
     inspector_violation_get,
+    member_list,
     plot_calendar,
     plot_get_for_actor,
     plot_list,
@@ -213,6 +214,38 @@ def cooperative_detail(request, slug: str):
         "assignments": list(assignments_in_scope(scope=scope).filter(cooperative=coop)),
         "assign_form": assign_form,
     }, status=400 if assign_form.errors else 200)
+
+
+@login_required
+def enrol(request, slug: str):
+    """Enrol a farmer or register a plot (county staff)."""
+    _require_staff(request)
+    scope = request.scope
+    coop = cooperative_get_for_actor(scope=scope, slug=slug)
+    villages = list(village_list(scope=scope, county_id=coop.county_id))
+    members = list(member_list(scope=scope, cooperative_id=coop.pk))
+    which = request.POST.get("which") if request.method == "POST" else None
+    member_form = forms.MemberForm(request.POST if which == "member" else None, villages=villages, prefix="m")
+    plot_form = forms.PlotForm(request.POST if which == "plot" else None, members=members, prefix="p")
+    if which == "member" and member_form.is_valid():
+        data = member_form.cleaned_data
+        village = next(v for v in villages if v.pk == data["village_id"])
+        if _run(request, member_form, lambda: services.member_add(
+                scope=scope, cooperative=coop, village=village, name=data["name"], phone=data["phone"],
+                show_name_publicly=data["show_name_publicly"], show_photo_publicly=data["show_photo_publicly"])):
+            messages.success(request, _("Farmer enrolled."))
+            return redirect("produce:enrol", slug=coop.slug)
+    if which == "plot" and plot_form.is_valid():
+        data = plot_form.cleaned_data
+        member = next(m for m in members if m.pk == data["member_id"])
+        if _run(request, plot_form, lambda: services.plot_add(
+                scope=scope, member=member, name=data["name"], lat=data["lat"], lon=data["lon"], area_mu=data["area_mu"],
+                crop=data["crop"])):
+            messages.success(request, _("Plot registered."))
+            return redirect("produce:enrol", slug=coop.slug)
+    failed = member_form.errors or plot_form.errors
+    return render(request, "produce/enrol.html", {"coop": coop, "member_form": member_form, "plot_form": plot_form},
+                  status=400 if failed else 200)
 
 
 @login_required

@@ -12,3 +12,8 @@ class ShopConfig(AppConfig):
         from cuntao.shop.services import PAYMENT_PURPOSE, shop_payment_failed, shop_payment_succeeded
 
         register_payment_handler(PAYMENT_PURPOSE, on_succeeded=shop_payment_succeeded, on_failed=shop_payment_failed)
+
+        from cuntao.core.jobs import register_periodic_job
+        from cuntao.shop.services import shop_reservations_expire
+
+        register_periodic_job("shop_expire_reservations", every_seconds=60, run=shop_reservations_expire)

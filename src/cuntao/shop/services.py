@@ -482,15 +482,19 @@ def shop_reservations_expire(*, now: datetime | None = None) -> int:
     return sum(1 for pk, number in due if _expire_one(pk, number, now))
 
 
-@transaction.atomic
-def _expire_one(pk: int, number: str, now: datetime) -> bool:
+def _expire_pending_payments(number: str) -> None:
+    """No one may pay an order given up on; lock its pending payments (before the order, as the webhook does)."""
     from cuntao.orders.models import Payment, PaymentStatus
     from cuntao.orders.payments import payment_expire, payment_lock
 
-    # The payment before the order, as the webhook locks them.
     for payment_pk in (Payment.objects.filter(purpose=PAYMENT_PURPOSE, reference=number, status=PaymentStatus.PENDING)
-                       .values_list("pk", flat=True)):
+                       .order_by("pk").values_list("pk", flat=True)):
         payment_expire(payment_lock(payment_pk))
+
+
+@transaction.atomic
+def _expire_one(pk: int, number: str, now: datetime) -> bool:
+    _expire_pending_payments(number)
     order = _lock(pk)
     if order.status != ShopOrderStatus.AWAITING_PAYMENT or order.reserved_until > now:
         return False
@@ -661,6 +665,7 @@ def shop_order_cancel(*, scope: Scope, order: ShopOrder, reason: str) -> ShopOrd
     if not staff and order.buyer_id != buyer_of(scope).pk:
         raise NotFound(detail="shop order")
     reason = _clean_reason(reason)
+    _expire_pending_payments(order.number)
     payment = _succeeded_payment(order, lock=True)
     order = _lock(order.pk)
     if order.status == ShopOrderStatus.CANCELLED:
