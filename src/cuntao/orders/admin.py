@@ -2,6 +2,9 @@ from django.contrib import admin
 
 from cuntao.orders.models import (
     CreditAccount,
+    ExternalOrder,
+    ExternalOrderEvent,
+    FlagReview,
     Order,
     OrderEvent,
     OrderLine,
@@ -10,7 +13,6 @@ from cuntao.orders.models import (
     PaymentWebhookEvent,
     SandboxWebhook,
 )
-from cuntao.orders.models import ExternalOrder, ExternalOrderEvent, FlagReview
 
 
 class OrderLineInline(admin.TabularInline):

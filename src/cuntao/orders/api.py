@@ -7,30 +7,32 @@ from ninja.pagination import paginate
 
 from cuntao.core.idempotency import idempotent_create
 from cuntao.network.selectors import station_for_write, station_get_for_actor
-from cuntao.orders.models import CommissionState, OrderStatus, PayLink, PaymentMethod, PaymentStatus
-from cuntao.orders.payments import full_url, webhook_receive
-from cuntao.orders.selectors import order_detail, order_get_for_actor, order_list, order_payment_current
-from cuntao.orders.services import (
-    order_advance,
-    order_cancel,
-    order_checkout,
-    order_hand_over,
-    order_place,
-    order_return,
-    pay_link_url,
-    return_window_ends,
-)
-from cuntao.villagers.selectors import villager_get_for_actor
 
 # Credit, external-marketplace orders and fraud signals.
 from cuntao.orders.fraud import county_flags, flag_get
-from cuntao.orders.models import ExternalOrderStatus, ExternalPlatform, FlagKind, ReviewOutcome
+from cuntao.orders.models import (
+    CommissionState,
+    ExternalOrderStatus,
+    ExternalPlatform,
+    FlagKind,
+    OrderStatus,
+    PayLink,
+    PaymentMethod,
+    PaymentStatus,
+    ReviewOutcome,
+)
+from cuntao.orders.parcels import order_hand_over_at_counter, order_ship
+from cuntao.orders.payments import full_url, webhook_receive
 from cuntao.orders.selectors import (
     credit_account_for,
     credit_history,
     external_order_events,
     external_order_get_for_actor,
     external_order_list,
+    order_detail,
+    order_get_for_actor,
+    order_list,
+    order_payment_current,
 )
 from cuntao.orders.services import (
     credit_limit_set,
@@ -38,7 +40,15 @@ from cuntao.orders.services import (
     external_order_act,
     external_order_record,
     flag_review,
+    order_advance,
+    order_cancel,
+    order_checkout,
+    order_place,
+    order_return,
+    pay_link_url,
+    return_window_ends,
 )
+from cuntao.villagers.selectors import villager_get_for_actor
 
 router = Router(tags=["orders"])
 
@@ -203,10 +213,42 @@ def return_order(request: HttpRequest, number: str, payload: ReasonIn):
     return detail_response(order_return(scope=request.scope, order=order, reason=payload.reason))
 
 
-@router.post("/orders/{number}/handover", response=OrderDetailOut, summary="Hand the goods to the villager")
+@router.post("/orders/{number}/handover", response=OrderDetailOut, summary="Hand the goods to the villager",
+             description="For goods that came without a parcel. Goods that came as a parcel are handed over "
+             "through the parcel (409 hand_over_the_parcel here).")
 def hand_over_order(request: HttpRequest, number: str):
     order = order_get_for_actor(scope=request.scope, number=number)
-    return detail_response(order_hand_over(scope=request.scope, order=order))
+    return detail_response(order_hand_over_at_counter(scope=request.scope, order=order))
+
+
+class ShipIn(Schema):
+    carrier: str = Field(..., max_length=40)
+    tracking_number: str = Field(..., max_length=60)
+    weight_g: int = Field(0, ge=0, le=1_000_000)
+    volume_cm3: int = Field(0, ge=0, le=10_000_000)
+
+
+class ShipOut(Schema):
+    order_number: str
+    status: str
+    parcel_code: str
+    carrier: str
+    tracking_number: str
+
+
+@router.post("/orders/{number}/ship", response=ShipOut,
+             summary="County staff: the merchant shipped the order; register its parcel",
+             description="The order becomes shipped and its parcel is expected at the county warehouse; the "
+             "parcel's scans then move the order (at the warehouse, at the station, handed over). A repeat with "
+             "the same tracking number returns the same parcel; another number is 409 already_shipped.")
+def ship_order(request: HttpRequest, number: str, payload: ShipIn):
+    order = order_get_for_actor(scope=request.scope, number=number)
+    parcel = order_ship(scope=request.scope, order=order, carrier=payload.carrier,
+                        tracking_number=payload.tracking_number, weight_g=payload.weight_g,
+                        volume_cm3=payload.volume_cm3)
+    order.refresh_from_db(fields=["status"])
+    return {"order_number": order.number, "status": order.status, "parcel_code": parcel.code,
+            "carrier": parcel.carrier, "tracking_number": parcel.carrier_tracking_no}
 
 
 @router.post("/orders/{number}/advance", response=OrderDetailOut,

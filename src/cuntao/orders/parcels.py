@@ -68,6 +68,21 @@ def order_ship(*, scope: Scope, order: Order, carrier: str, tracking_number: str
                            volume_cm3=volume_cm3, order_ref=order.number)
 
 
+def order_hand_over_at_counter(*, scope: Scope, order: Order) -> Order:
+    """Hand the goods over from the order's page: only for goods that came without a parcel.
+
+    Goods that came as a parcel are handed over through the parcel (pickup code or an
+    identity check), which records who received it and moves this order by the signal;
+    handing over the order alone would leave the parcel on the shelf.
+    """
+    parcel = order_parcel(scope=scope, order=order)
+    if parcel is not None:
+        raise Conflict(_("The goods of order %(number)s came as parcel %(parcel)s: hand over the parcel with its "
+                         "pickup code or an identity check.") % {"number": order.number, "parcel": parcel.code},
+                       code="hand_over_the_parcel")
+    return order_hand_over(scope=scope, order=order)
+
+
 def _system_scope_for(order: Order, actor) -> Scope:
     """County rights over the order's county, acting for whoever scanned.
 

@@ -2,48 +2,34 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from cuntao.catalog.selectors import product_search
 from cuntao.core.errors import DomainError
 from cuntao.core.forms import add_service_errors
-from cuntao.network.selectors import station_get_for_actor
-from cuntao.orders.forms import OrderHeaderForm, ReasonForm
-from cuntao.orders.models import MAX_QUANTITY
+from cuntao.core.money import format_fen
+from cuntao.network.selectors import county_get_for_actor, station_get_for_actor
+from cuntao.orders.forms import (
+    CreditLimitForm,
+    CreditRepayForm,
+    ExternalOrderForm,
+    FlagReviewForm,
+    OrderHeaderForm,
+    ReasonForm,
+)
+from cuntao.orders.fraud import county_flags, review_list
+from cuntao.orders.models import MAX_QUANTITY, OrderStatus, ReviewOutcome
+from cuntao.orders.parcels import order_hand_over_at_counter, order_parcel, order_ship
 from cuntao.orders.payment_views import payment_panel
 from cuntao.orders.selectors import (
-    commission_summary,
-    order_detail,
-    order_get_for_actor,
-    order_list,
-    order_preview,
-)
-from cuntao.orders.services import (
-    CANCELLABLE,
-    PriceChanged,
-    order_cancel,
-    order_hand_over,
-    order_place,
-    order_return,
-)
-from cuntao.villagers.selectors import villager_list
-
-# Credit, county staff's board, external-marketplace orders and fraud signals.
-from django.core.exceptions import PermissionDenied
-from django.urls import reverse
-from django.utils.translation import gettext_lazy, ngettext
-
-from cuntao.core.money import format_fen
-from cuntao.network.selectors import county_get_for_actor
-from cuntao.orders.forms import CreditLimitForm, CreditRepayForm, ExternalOrderForm, FlagReviewForm
-from cuntao.orders.fraud import county_flags, review_list
-from cuntao.orders.models import OrderStatus, ReviewOutcome
-from cuntao.orders.selectors import (
     ORDER_BOARD_STAGES,
+    commission_summary,
     county_order_board,
     county_order_board_counts,
     credit_account_for,
@@ -52,18 +38,27 @@ from cuntao.orders.selectors import (
     external_order_events,
     external_order_get_for_actor,
     external_order_list,
+    order_detail,
+    order_get_for_actor,
+    order_list,
     order_next_status,
+    order_preview,
 )
 from cuntao.orders.services import (
+    CANCELLABLE,
     CREDIT_LIMIT_MAX_FEN,
+    PriceChanged,
     credit_limit_set,
     credit_repay,
     external_order_act,
     external_order_record,
     flag_review,
     order_advance,
+    order_cancel,
+    order_place,
+    order_return,
 )
-from cuntao.villagers.selectors import villager_get_for_actor
+from cuntao.villagers.selectors import villager_get_for_actor, villager_list
 
 STAGE_LABELS = {
     "to_ship": gettext_lazy("To ship"),
@@ -160,6 +155,7 @@ def order_detail_view(request, number: str):
         "order": order, "station": order.station, "lines": lines, "events": events, "reason_form": ReasonForm(),
         "can_cancel": order.status in CANCELLABLE,
         "next_status": _staff_next_status(request, order),
+        "parcel": order_parcel(scope=request.scope, order=order),
         **payment_panel(request, order),
     })
 
@@ -186,7 +182,16 @@ def _act(request, number: str, action):
 @login_required
 @require_POST
 def order_hand_over_view(request, number: str):
-    return _act(request, number, lambda order: order_hand_over(scope=request.scope, order=order))
+    return _act(request, number, lambda order: order_hand_over_at_counter(scope=request.scope, order=order))
+
+
+@login_required
+@require_POST
+def order_ship_view(request, number: str):
+    """County staff: the merchant shipped the order; its parcel is announced to the warehouse."""
+    return _act(request, number, lambda order: order_ship(
+        scope=request.scope, order=order, carrier=request.POST.get("carrier", ""),
+        tracking_number=request.POST.get("tracking_number", "")))
 
 
 @login_required
