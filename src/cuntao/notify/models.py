@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cuntao.network.models import County, Station
 from cuntao.villagers.models import MigrantRelative, Villager
@@ -23,7 +24,7 @@ class NoticeStatus(models.TextChoices):
     PENDING = "pending", _("Waiting")
     SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
-    FAILED = "failed", _("Failed")
+    FAILED = "failed", pgettext_lazy("notice status", "Failed")
     CANCELLED = "cancelled", _("Cancelled")
 
 

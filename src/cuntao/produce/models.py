@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cuntao.network.models import County, Station, Village
 from cuntao.villagers.models import Villager
@@ -594,8 +595,8 @@ class Violation(models.Model):
 
 
 class InspectionResult(models.TextChoices):
-    PASSED = "passed", _("Passed")
-    FAILED = "failed", _("Failed")
+    PASSED = "passed", pgettext_lazy("inspection result", "Passed")
+    FAILED = "failed", pgettext_lazy("inspection result", "Failed")
 
 
 class Inspection(models.Model):

@@ -1,5 +1,6 @@
 """`cuntao jobs`: run every app's periodic chores when they are due."""
 
+import dataclasses
 import json
 import logging
 import signal
@@ -60,7 +61,20 @@ class Command(BaseCommand):
                 raise
             logger.exception("chore %s: the database failed; it runs again next time", job.name)
             return
+        result = _plain(result)
         line = json.dumps({"job": job.name, "result": result}, default=str)
-        logger.info(line)
+        # A chore that found nothing to do says so only at debug level: most runs of a
+        # two-second chore find nothing, and the log is for what changed.
+        logger.log(logging.INFO if _did_something(result) else logging.DEBUG, line)
         if once:
             self.stdout.write(line)
+
+
+def _plain(result):
+    return dataclasses.asdict(result) if dataclasses.is_dataclass(result) else result
+
+
+def _did_something(result) -> bool:
+    if isinstance(result, dict):
+        return any(result.values())
+    return bool(result)
