@@ -93,6 +93,12 @@ class Result:
     statuses: dict[int, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     sent: int = 0  # every request answered, warm-up included
+    server_cpu_s: float = 0.0  # the server's CPU time over the counted time
+
+    @property
+    def server_cpu_ms(self) -> float:
+        """The server's CPU time per request answered in the counted time."""
+        return round(1000 * self.server_cpu_s / max(1, len(self.latencies_ms)), 2)
 
     @property
     def ok(self) -> int:
@@ -110,11 +116,12 @@ NextRequest = Callable[[int, int], tuple[str, dict, dict] | None]
 
 
 def run_clients(host: str, port: int, *, clients: int, duration_s: float, next_request: NextRequest,
-                warmup_s: float = 2.0) -> Result:
+                server_pid: int, warmup_s: float = 2.0) -> Result:
     """clients threads POST next_request(client, n) until duration_s has passed.
 
     The first warmup_s seconds are sent but not counted (workers import lazily, caches
-    fill). Latency is from sending the request to reading the whole answer.
+    fill). Latency is from sending the request to reading the whole answer. The
+    server's CPU time is taken over the counted time only.
     """
     lock = threading.Lock()
     result = Result(seconds=0.0, latencies_ms=[])
@@ -171,6 +178,10 @@ def run_clients(host: str, port: int, *, clients: int, duration_s: float, next_r
     measure_from = started + warmup_s
     stop_at = measure_from + duration_s
     start_gate.wait()
+    time.sleep(max(0.0, measure_from - time.perf_counter()))
+    cpu_before = cpu_seconds(server_pid)
+    time.sleep(max(0.0, stop_at - time.perf_counter()))
+    result.server_cpu_s = cpu_seconds(server_pid) - cpu_before
     for t in threads:
         t.join()
     result.seconds = min(time.perf_counter(), stop_at) - measure_from

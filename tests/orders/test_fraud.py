@@ -63,6 +63,16 @@ def test_many_cancellations_after_the_commission_are_flagged_per_station(scope, 
     assert all(o.status == "cancelled" for o in flag.orders)
 
 
+def test_orders_that_expired_unpaid_are_not_cancellations_by_the_partner(scope, staff, station, cooker):
+    from cuntao.orders.services import orders_expire_unpaid
+
+    for i in range(3):
+        place(scope, station, villager_at(station, name=f"村民{i}"), cooker, payment_method="online")
+    orders_expire_unpaid(now=timezone.now() + timedelta(days=1))
+    assert Order.objects.filter(status="cancelled").count() == 3
+    assert flags_of(staff, station) == []
+
+
 def test_orders_for_the_partners_own_household_are_flagged(partner, scope, staff, station, cooker):
     home = HouseholdFactory(station=station, name="李家")
     villager_at(station, name="李秀兰", phone=partner.phone, household=home)  # the partner's own villager record

@@ -23,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,7 +31,7 @@ from cuntao.core.errors import Forbidden, NotFound
 from cuntao.core.scope import Scope
 from cuntao.network.models import Partner, PartnerStatus, Station
 from cuntao.network.selectors import county_get_for_actor
-from cuntao.orders.models import FlagKind, FlagReview, Order, OrderStatus
+from cuntao.orders.models import FlagKind, FlagReview, Order, OrderEvent, OrderStatus
 from cuntao.villagers.models import Villager
 
 LOOKBACK_DAYS = 90
@@ -130,16 +130,22 @@ def _stations(ids) -> dict[int, Station]:
     return Station.objects.in_bulk(list(ids))
 
 
+def _cancelled_by_a_person():
+    """Cancelled by someone, not by the system (an online or pay-link order left unpaid expires by itself)."""
+    return Q(status=OrderStatus.CANCELLED) & Exists(OrderEvent.objects.filter(
+        order=OuterRef("pk"), to_status=OrderStatus.CANCELLED, actor__isnull=False))
+
+
 def _cancelled_after_commission(orders) -> list[Flag]:
     rows = (orders.filter(commission_fen__gt=0).values("station_id")
-            .annotate(total=Count("pk"), cancelled=Count("pk", filter=Q(status=OrderStatus.CANCELLED)))
+            .annotate(total=Count("pk"), cancelled=Count("pk", filter=_cancelled_by_a_person()))
             .filter(cancelled__gte=CANCEL_MIN_COUNT))
     rows = [r for r in rows if r["cancelled"] / r["total"] > CANCEL_RATE]
     stations = _stations(r["station_id"] for r in rows)
     flags = []
     for row in rows:
-        evidence = list(_with_relations(orders.filter(station_id=row["station_id"], commission_fen__gt=0,
-                                                      status=OrderStatus.CANCELLED)).reverse()[:EVIDENCE_MAX])
+        evidence = list(_with_relations(orders.filter(_cancelled_by_a_person(), station_id=row["station_id"],
+                                                      commission_fen__gt=0)).reverse()[:EVIDENCE_MAX])
         flags.append(Flag(
             key=f"cancelled_after_commission:{row['station_id']}:{evidence[0].pk}",
             kind=FlagKind.CANCELLED_AFTER_COMMISSION, station=stations[row["station_id"]],
