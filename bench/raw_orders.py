@@ -19,9 +19,10 @@ RAW_CONNECTIONS_PG = 4
 RUN = uuid.uuid4().hex[:6]
 
 
-def _accounts(cur, county_id: int, station_id: int) -> dict[str, int]:
-    cur.execute("SELECT kind, id FROM ledger_account WHERE (station_id = %s) OR (county_id = %s AND station_id IS NULL)"
-                .replace("%s", "?" if isinstance(cur, sqlite3.Cursor) else "%s"), (station_id, county_id))
+def _accounts(cur, p: str, county_id: int, station_id: int) -> dict[str, int]:
+    """The station's and its county's ledger accounts by kind (made by the API's orders before)."""
+    cur.execute(f"SELECT kind, id FROM ledger_account WHERE station_id = {p} OR (county_id = {p} AND station_id IS NULL)",
+                (station_id, county_id))
     return dict(cur.fetchall())
 
 
@@ -94,7 +95,7 @@ def _loop_sqlite(path: str, world: dict, seconds: float) -> int:
     conn.execute("PRAGMA foreign_keys=ON")
     cur = conn.cursor()
     client = world["clients"][0]
-    accounts = _accounts(cur, client["county_id"], client["station_id"])
+    accounts = _accounts(cur, "?", client["county_id"], client["station_id"])
     rng, n, stop = random.Random(1), 0, time.perf_counter() + seconds
     while time.perf_counter() < stop:
         cur.execute("BEGIN IMMEDIATE")
@@ -111,7 +112,7 @@ def _loop_postgres(url: str, world: dict, seconds: float, index: int, counts: li
     client = world["clients"][index % len(world["clients"])]
     with psycopg.connect(url) as conn:
         cur = conn.cursor()
-        accounts = _accounts(cur, client["county_id"], client["station_id"])
+        accounts = _accounts(cur, "%s", client["county_id"], client["station_id"])
         conn.commit()
         rng, n, stop = random.Random(index), 0, time.perf_counter() + seconds
         while time.perf_counter() < stop:
