@@ -69,8 +69,10 @@ def test_a_wrong_move_is_refused_with_a_message_and_the_others_still_move(clerk_
 def test_order_page_offers_staff_the_next_step_and_shows_the_history(clerk_client, station, orders):
     cod, _paid, _gone = orders
     text = clerk_client.get(f"/orders/{cod.number}/").content.decode()
-    assert "Move to: Shipped" in text and "History" in text
-    response = clerk_client.post(f"/orders/{cod.number}/advance/", {"to_status": "shipped"}, follow=True)
+    # Shipping asks for the carrier's tracking number, which registers the parcel.
+    assert "Shipped: announce the parcel" in text and 'name="tracking_number"' in text and "History" in text
+    response = clerk_client.post(f"/orders/{cod.number}/ship/", {"carrier": "ZTO", "tracking_number": "ZT7"},
+                                 follow=True)
     text = response.content.decode()
     assert "Placed → Shipped" in text and "clerk" in text and "Move to: At the county warehouse" in text
 
