@@ -20,7 +20,9 @@ STAMP_BASE := $(VENV)/.installed-base
 STAMP_TEST := $(VENV)/.installed-test
 STAMP_BENCH := $(VENV)/.installed-bench
 # The benchmarks to run: every bench/*.py by name, or BENCH="routes seed".
-BENCH ?= $(sort $(basename $(notdir $(wildcard bench/*.py))))
+# freshdb, httpload and raw_orders are modules the benchmarks share, not benchmarks.
+BENCH_MODULES := freshdb httpload raw_orders
+BENCH ?= $(filter-out $(BENCH_MODULES),$(sort $(basename $(notdir $(wildcard bench/*.py)))))
 
 .DEFAULT_GOAL := help
 .PHONY: help demo test bench clean venv
