@@ -1,9 +1,11 @@
-"""Random sequences of place, advance, hand over, cancel, return, repay and complete keep
-stock, cash, credit and commission true (hypothesis stateful test).
+"""Random sequences of place, pay online, advance, hand over, cancel, return, repay,
+settle and complete keep stock, cash, credit and commission true (hypothesis stateful test).
 
 After every step: every ledger transaction balances; stock equals the start minus what
-live orders hold; the station's cash equals cash taken minus cash refunded; what the
-villager owes matches; no returned or cancelled order ever has its commission earned.
+live orders hold; the station's cash equals cash taken minus cash refunded minus cash
+remitted to the county; online money sits on the clearing account, never in the
+station's cash; what the villager owes matches; no returned or cancelled order ever
+has its commission earned.
 """
 
 from datetime import timedelta
@@ -32,12 +34,16 @@ from cuntao.ledger.services import (
     account_balance_fen,
     account_for,
     commission_state,
+    settlement_confirm,
+    settlement_submit,
 )
 from cuntao.orders.models import CreditAccount, Order
+from cuntao.orders.payments import sandbox_deliver_webhooks, sandbox_pay
 from cuntao.orders.services import (
     credit_repay,
     order_advance,
     order_cancel,
+    order_checkout,
     order_complete_due,
     order_hand_over,
     order_return,
@@ -48,7 +54,7 @@ from tests.orders.factories import give_credit, place, rice_cooker, villager_at
 START_STOCK = 12
 LIMIT = 100_000
 PICK = st.integers(min_value=0, max_value=1000)
-LIVE = ("placed", "paid", "shipped", "at_county_warehouse", "at_station", "handed_over", "completed")
+LIVE = ("awaiting_payment", "placed", "paid", "shipped", "at_county_warehouse", "at_station", "handed_over", "completed")
 
 
 class OrdersMachine(RuleBasedStateMachine):
@@ -66,6 +72,8 @@ class OrdersMachine(RuleBasedStateMachine):
         self.product = rice_cooker(stock=START_STOCK)
         self.orders: list[dict] = []  # {"pk", "method", "qty", "amount", "status", "paid"}
         self.cash = 0
+        self.online = 0  # paid online, less refunded: on the programme's clearing account
+        self.remitted = 0
         self.owed = 0
         self.repayments = 0
 
@@ -80,7 +88,7 @@ class OrdersMachine(RuleBasedStateMachine):
         found = [o for o in self.orders if o["status"] in statuses]
         return found[i % len(found)] if found else None
 
-    @rule(method=st.sampled_from(["cash_now", "cash_on_delivery", "credit"]), qty=st.integers(1, 4))
+    @rule(method=st.sampled_from(["cash_now", "cash_on_delivery", "credit", "online"]), qty=st.integers(1, 4))
     def place_order(self, method, qty):
         amount = qty * self.product.price_fen
         try:
@@ -92,13 +100,41 @@ class OrdersMachine(RuleBasedStateMachine):
             assert e.code == "credit_limit_exceeded" and self.owed + amount > LIMIT
             return
         assert START_STOCK - self._held() >= qty
-        paid = method != "cash_on_delivery"
+        paid = method not in ("cash_on_delivery", "online")
         self.orders.append({"pk": order.pk, "method": method, "qty": qty, "amount": amount,
                             "status": order.status, "paid": paid})
         if method == "cash_now":
             self.cash += amount
         elif method == "credit":
             self.owed += amount
+
+    @rule(i=PICK, approve=st.booleans())
+    def pay_online(self, i, approve):
+        """The villager pays (or declines) on the provider's page; its signed webhook arrives later."""
+        o = self._pick(i, ("awaiting_payment",))
+        if o is None:
+            return
+        # The pending payment, or a new QR after an earlier decline (what the partner's page does).
+        payment, _checkout = order_checkout(order=Order.objects.get(pk=o["pk"]))
+        sandbox_pay(provider_ref=payment.provider_ref, approve=approve)
+        sandbox_deliver_webhooks()
+        sandbox_deliver_webhooks()  # a second delivery run finds nothing new to apply
+        if approve:
+            o["paid"], o["status"] = True, "paid"
+            self.online += o["amount"]
+
+    @rule(share=st.integers(1, 100), short=st.integers(0, 500))
+    def settle(self, share, short):
+        """The partner hands part of the cash to the county, which counts it (perhaps short)."""
+        amount = self.cash * share // 100
+        if amount <= 0:
+            return
+        settlement = settlement_submit(scope=self.scope, station=self.station, amount_fen=amount)
+        counted = max(amount - short, 0)
+        settlement_confirm(scope=self.staff, settlement=settlement, counted_fen=counted,
+                           note="" if counted == amount else "short in the count")
+        self.cash -= amount
+        self.remitted += amount
 
     @rule(i=PICK)
     def bring_to_station(self, i):
@@ -124,7 +160,9 @@ class OrdersMachine(RuleBasedStateMachine):
     def _refund(self, o):
         if not o["paid"]:
             return
-        if o["method"] == "credit":
+        if o["method"] == "online":
+            self.online -= o["amount"]
+        elif o["method"] == "credit":
             cancel = min(o["amount"], self.owed)
             self.owed -= cancel
             self.cash -= o["amount"] - cancel
@@ -186,6 +224,8 @@ class OrdersMachine(RuleBasedStateMachine):
             assert txn.entries.aggregate(s=Sum("amount_fen"))["s"] == 0
         assert Product.objects.get(pk=self.product.pk).stock == START_STOCK - self._held()
         assert account_balance_fen(account_for(kind="cash_in_hand", station=self.station)) == self.cash
+        clearing = account_for(kind="online_clearing", county=self.station.county_id)
+        assert abs(account_balance_fen(clearing)) == self.online
         assert CreditAccount.objects.get(villager=self.villager).outstanding_fen == self.owed
         for o in self.orders:
             order = Order.objects.get(pk=o["pk"])
