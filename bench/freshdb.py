@@ -1,7 +1,7 @@
 """A fresh, migrated database for one benchmark run, of the kind DATABASE_URL names.
 
 SQLite lives in a temporary data dir; PostgreSQL gets a scratch database beside the
-named one, dropped afterwards. Benchmarks never touch the data they are pointed at.
+named one (its name ends in the process id), dropped afterwards. Benchmarks never touch the data they are pointed at.
 """
 
 import os
@@ -28,7 +28,8 @@ def scratch_postgres(url: str) -> Iterator[str]:
     import psycopg
 
     parts = urlsplit(url)
-    name = (parts.path.lstrip("/") or "cuntao") + "_bench"
+    # One per process: two benchmarks running at once must not drop each other's database.
+    name = f"{parts.path.lstrip('/') or 'cuntao'}_bench_{os.getpid()}"
     admin_url = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')

@@ -3,8 +3,9 @@
 from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
+from cuntao.core.db import only_row
 from cuntao.core.models import ApiToken, hash_token
-from cuntao.core.scope import resolve_scope
+from cuntao.core.scope import resolve_scope, scope_user_relations
 
 # Refresh last_used_at at most this often, so a busy device does not write every call.
 LAST_USED_RESOLUTION_SECONDS = 300
@@ -16,9 +17,10 @@ class TokenAuth(HttpBearer):
     openapi_description = "A personal API token made at POST /api/v1/tokens."
 
     def authenticate(self, request, token):
-        # key_hash is unique: no ordering to compile or sort
-        row = (ApiToken.objects.select_related("user").order_by()
-               .filter(key_hash=hash_token(token), revoked_at__isnull=True, user__is_active=True).first())
+        # With the user, the relations its scope is resolved from: one query fewer.
+        relations = [f"user__{relation}" for relation in scope_user_relations()]
+        row = only_row(ApiToken.objects.select_related("user", *relations)
+                       .filter(key_hash=hash_token(token), revoked_at__isnull=True, user__is_active=True))
         if row is None:
             return None
         now = timezone.now()

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.db import connection, transaction
+from django.db.models import Model, QuerySet
 
 _thread_turn = threading.Lock()
 _lock_files: dict[tuple[int, str], int] = {}  # by process: a descriptor shared over fork shares its lock
@@ -58,3 +59,13 @@ def write_transaction() -> Iterator[None]:
         return
     with _writer_turn(path), transaction.atomic():
         yield
+
+
+def only_row(qs: QuerySet) -> Model | None:
+    """The row of qs filtered by a unique key, or None.
+
+    Unlike first(), adds no ORDER BY: with one row there is nothing to sort, and on a
+    hot path compiling the ordering is a measurable part of the query's cost.
+    """
+    rows = list(qs.order_by()[:1])
+    return rows[0] if rows else None

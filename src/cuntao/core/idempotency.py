@@ -11,11 +11,11 @@ import hashlib
 import json
 from collections.abc import Callable
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 
-from cuntao.core.db import write_transaction
+from cuntao.core.db import only_row, write_transaction
 from cuntao.core.errors import Conflict, DomainError
 from cuntao.core.models import IdempotencyRecord
 
@@ -61,29 +61,32 @@ def idempotent_create(request, *, key: str | None, create: Callable[[], tuple[in
     replay = _stored_response(request.user, key, fingerprint)
     if replay is not None:
         return replay
-    with write_transaction():
-        try:
-            # Claim the key first: a concurrent twin waits here until this commits.
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(user=request.user, key=key, request_hash=fingerprint,
-                                                          response_status=0, response_body={})
-        except IntegrityError:
-            record = None
-        if record is None:
-            replay = _stored_response(request.user, key, fingerprint)
-            if replay is None:
-                raise Conflict(_("A request with this Idempotency-Key is still being processed; retry shortly."),
-                                  code="idempotency_key_in_use")
-            return replay
-        status, body = create()
-        record.response_status = status
-        record.response_body = {k: (None if k in secret_fields else v) for k, v in body.items()}
-        record.save(update_fields=["response_status", "response_body"])
+    claimed = False
+    try:
+        with write_transaction():
+            # Claim the key first: a concurrent twin waits here until this commits, then
+            # meets the unique (user, key) index. Its transaction had done nothing else, so
+            # it rolls back whole, with no savepoint around the claim.
+            record = IdempotencyRecord.objects.create(user=request.user, key=key, request_hash=fingerprint,
+                                                      response_status=0, response_body={})
+            claimed = True
+            status, body = create()
+            record.response_status = status
+            record.response_body = {k: (None if k in secret_fields else v) for k, v in body.items()}
+            record.save(update_fields=["response_status", "response_body"])
+    except IntegrityError:
+        if claimed:
+            raise
+        replay = _stored_response(request.user, key, fingerprint)
+        if replay is None:
+            raise Conflict(_("A request with this Idempotency-Key is still being processed; retry shortly."),
+                           code="idempotency_key_in_use") from None
+        return replay
     return JsonResponse(body, status=status)
 
 
 def _stored_response(user, key: str, fingerprint: str) -> JsonResponse | None:
-    record = IdempotencyRecord.objects.filter(user=user, key=key).order_by().first()
+    record = only_row(IdempotencyRecord.objects.filter(user=user, key=key))
     if record is None:
         return None
     if record.request_hash != fingerprint:

@@ -111,6 +111,11 @@ def resolve_scope(user) -> Scope:
     return import_string(settings.SCOPE_RESOLVER)(user=user)
 
 
+def scope_user_relations() -> tuple[str, ...]:
+    """The user's relations the scope resolver reads, for a caller to select with the user."""
+    return getattr(import_string(settings.SCOPE_RESOLVER), "user_relations", ())
+
+
 def attach_scope(request) -> None:
     """Give the request a lazy `request.scope` for its current user.
 

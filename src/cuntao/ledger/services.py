@@ -260,8 +260,9 @@ def _post_for_station(*, scope, station, kind, debit: str, credit: str, amount_f
     """Dr debit / Cr credit, both named by kind, for the station (or its county)."""
     _require_station(scope, station)
     amount_fen = _positive_fen(amount_fen)
-    accounts = {**accounts_of_station(station=station, kinds={debit, credit} - (accounts or {}).keys()),
-                **(accounts or {})}
+    accounts = accounts or {}
+    if not {debit, credit} <= accounts.keys():
+        accounts = {**accounts_of_station(station=station, kinds={debit, credit} - accounts.keys()), **accounts}
     # Both accounts were just read from the database as the station's (or its county's):
     # ledger_post's checks of the lines and of their county would add nothing but queries.
     checked = [(accounts[debit], amount_fen), (accounts[credit], -amount_fen)]
@@ -270,17 +271,26 @@ def _post_for_station(*, scope, station, kind, debit: str, credit: str, amount_f
                           reference=reference)
 
 
+# The accounts (debit, credit) of the helpers an order's placing calls: an order reads
+# them for its payment and its commission in one accounts_of_station and passes them
+# to each helper as `accounts`, which must be the station's (or its county's).
+CASH_PAYMENT_ACCOUNTS = (AccountKind.CASH_IN_HAND, AccountKind.SALES)
+CREDIT_SALE_ACCOUNTS = (AccountKind.CREDIT_RECEIVABLE, AccountKind.SALES)
+COMMISSION_ACCRUAL_ACCOUNTS = (AccountKind.COMMISSION_EXPENSE, AccountKind.COMMISSION_PENDING)
+
+
 @transaction.atomic
 def record_cash_payment(*, scope: Scope, station: Station, amount_fen: int, reference: Reference,
-                        dedupe_key: str | None = None, memo: str = "") -> Transaction:
+                        dedupe_key: str | None = None, memo: str = "", accounts: dict | None = None) -> Transaction:
     """A villager pays cash at the station (now, or on delivery/pickup).
 
     Dr station cash_in_hand / Cr programme sales. dedupe_key defaults to
     "payment:cash:<reference>": pass your own when one order takes two cash payments.
     """
-    return _post_for_station(scope=scope, station=station, kind=TransactionKind.PAYMENT, debit=AccountKind.CASH_IN_HAND,
-                             credit=AccountKind.SALES, amount_fen=amount_fen, reference=reference,
-                             dedupe_key=dedupe_key or f"payment:cash:{reference}", memo=memo)
+    debit, credit = CASH_PAYMENT_ACCOUNTS
+    return _post_for_station(scope=scope, station=station, kind=TransactionKind.PAYMENT, debit=debit,
+                             credit=credit, amount_fen=amount_fen, reference=reference,
+                             dedupe_key=dedupe_key or f"payment:cash:{reference}", memo=memo, accounts=accounts)
 
 
 @transaction.atomic
@@ -300,14 +310,15 @@ def record_online_payment(*, scope: Scope, station: Station, amount_fen: int, re
 
 @transaction.atomic
 def record_credit_sale(*, scope: Scope, station: Station, amount_fen: int, reference: Reference,
-                       dedupe_key: str | None = None, memo: str = "") -> Transaction:
+                       dedupe_key: str | None = None, memo: str = "", accounts: dict | None = None) -> Transaction:
     """A trusted villager buys on credit (赊账); the per-villager limit is the orders app's check.
 
     Dr station credit_receivable / Cr programme sales.
     """
-    return _post_for_station(scope=scope, station=station, kind=TransactionKind.CREDIT_SALE,
-                             debit=AccountKind.CREDIT_RECEIVABLE, credit=AccountKind.SALES, amount_fen=amount_fen,
-                             reference=reference, dedupe_key=dedupe_key, memo=memo)
+    debit, credit = CREDIT_SALE_ACCOUNTS
+    return _post_for_station(scope=scope, station=station, kind=TransactionKind.CREDIT_SALE, debit=debit,
+                             credit=credit, amount_fen=amount_fen, reference=reference, dedupe_key=dedupe_key,
+                             memo=memo, accounts=accounts)
 
 
 def _require_within(account: Account, amount_fen: int, message: str) -> None:
@@ -401,16 +412,17 @@ def _commission_key(kind: str, reference: Reference) -> str:
 
 @transaction.atomic
 def accrue_commission(*, scope: Scope, station: Station, amount_fen: int, reference: Reference,
-                      memo: str = "") -> Transaction:
+                      memo: str = "", accounts: dict | None = None) -> Transaction:
     """Commission appears as pending when the order is paid (or placed on credit/COD).
 
     Dr programme commission_expense / Cr station commission_pending. One accrual per
     reference: a repeat with the same amount returns it, another amount is a Conflict.
     """
-    return _post_for_station(scope=scope, station=station, kind=TransactionKind.COMMISSION_ACCRUAL,
-                             debit=AccountKind.COMMISSION_EXPENSE, credit=AccountKind.COMMISSION_PENDING,
-                             amount_fen=amount_fen, reference=reference,
-                             dedupe_key=_commission_key(TransactionKind.COMMISSION_ACCRUAL, reference), memo=memo)
+    debit, credit = COMMISSION_ACCRUAL_ACCOUNTS
+    return _post_for_station(scope=scope, station=station, kind=TransactionKind.COMMISSION_ACCRUAL, debit=debit,
+                             credit=credit, amount_fen=amount_fen, reference=reference,
+                             dedupe_key=_commission_key(TransactionKind.COMMISSION_ACCRUAL, reference), memo=memo,
+                             accounts=accounts)
 
 
 def _locked_accrual(station: Station, reference: Reference) -> tuple[Transaction, int]:

@@ -130,13 +130,32 @@ def notify_pickup(*, parcel: Parcel, code: str, actor=None) -> None:
                    params={"code": code}, county_id=parcel.county_id, station_id=parcel.station_id, actor=actor)
 
 
-def _find_in_scope(scope: Scope, code_or_tracking_number: str) -> list[int]:
-    """Primary keys of parcels in scope with this our-code or carrier tracking number."""
+def _scanned_value(code_or_tracking_number: str) -> str:
     value = (code_or_tracking_number or "").strip()
     if not value:
         raise ValidationError({"code": [_("Scan or type a parcel code.")]})
     if len(value) > 40:
         raise ValidationError({"code": [_("A parcel code has at most 40 characters.")]})
+    return value
+
+
+def _find_locked_in_scope(scope: Scope, code_or_tracking_number: str) -> list[Parcel]:
+    """Parcels in scope with this our-code (or else carrier tracking number), at most two,
+    locked, with their station and village: one query for the usual scan of our code.
+    """
+    value = _scanned_value(code_or_tracking_number)
+    # One row by a unique column: the model's ordering would only cost.
+    qs = scope.filter(Parcel.objects.select_for_update(of=("self",)).select_related("station", "station__village")
+                      .order_by())
+    found = list(qs.filter(code=value.upper()))
+    if not found:
+        found = list(qs.filter(carrier_tracking_no=value)[:2])
+    return found
+
+
+def _find_in_scope(scope: Scope, code_or_tracking_number: str) -> list[int]:
+    """Primary keys of parcels in scope with this our-code or carrier tracking number."""
+    value = _scanned_value(code_or_tracking_number)
     qs = parcel_list(scope=scope)
     pks = list(qs.filter(code=value.upper()).values_list("pk", flat=True))
     if not pks:
@@ -242,14 +261,14 @@ def warehouse_scan(*, scope: Scope, code_or_tracking_number: str, damaged: bool 
     An unknown code raises UnknownParcel (404) saying what to do.
     """
     _require_staff(scope)
-    pks = _find_in_scope(scope, code_or_tracking_number)
-    if not pks:
+    found = _find_locked_in_scope(scope, code_or_tracking_number)
+    if not found:
         raise UnknownParcel(_("No parcel has the code %(code)s. Put it on the unknown shelf and register it with "
                               "its carrier and tracking number.") % {"code": code_or_tracking_number.strip()})
-    if len(pks) > 1:
+    if len(found) > 1:
         raise Conflict(_("Two carriers use the tracking number %(code)s. Scan our CT code instead.")
                        % {"code": code_or_tracking_number.strip()}, code="ambiguous_code")
-    parcel = _lock(pks[0])
+    parcel = found[0]
     station, village = parcel.station.code, parcel.station.village.name
     if parcel.status not in WAREHOUSE_SCANNABLE:
         return ScanResult("duplicate", parcel, _("Already scanned: %(status)s.") % {"status": parcel.get_status_display()},

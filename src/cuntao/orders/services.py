@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from cuntao.catalog.models import Category, Product
 from cuntao.catalog.services import product_lock_for_update
+from cuntao.core.db import only_row
 from cuntao.core.errors import Conflict, DomainError, Forbidden, NotFound
 from cuntao.core.money import format_fen
 from cuntao.core.scope import Scope
@@ -28,7 +29,7 @@ from cuntao.ledger import services as ledger
 from cuntao.ledger.services import SYSTEM_SCOPE, Reference
 from cuntao.network.models import Station
 from cuntao.notify.kinds import yuan
-from cuntao.notify.services import notice_enqueue
+from cuntao.notify.services import NoticeRequest, notice_enqueue, notices_enqueue
 from cuntao.orders import payments
 from cuntao.orders.fraud import flag_get
 from cuntao.orders.models import (
@@ -209,7 +210,7 @@ def order_place(*, scope: Scope, station: Station, villager: Villager, lines, pa
     if len(key) > 255:
         raise ValidationError({"idempotency_key": [_("An idempotency key has at most 255 characters.")]})
     if key:
-        existing = Order.objects.filter(station=station, idempotency_key=key).order_by().first()
+        existing = only_row(Order.objects.filter(station=station, idempotency_key=key))
         if existing is not None:
             return existing
     require_station_serving(station)
@@ -245,7 +246,7 @@ def _place_locked(*, scope: Scope, station: Station, villager: Villager, cleaned
     products = product_lock_for_update(product_ids=[line.product_id for line in cleaned])
     if key:
         # A twin with the same key may have committed while this one waited for the locks.
-        existing = Order.objects.filter(station=station, idempotency_key=key).order_by().first()
+        existing = only_row(Order.objects.filter(station=station, idempotency_key=key))
         if existing is not None:
             return existing
     missing = {f"lines.{i}.product_id": [_("This product is not on sale.")]
@@ -312,7 +313,7 @@ def _place_locked(*, scope: Scope, station: Station, villager: Villager, cleaned
                 commission_state=CommissionState.PENDING, return_window_days=return_window_days,
                 idempotency_key=key, placed_at=now, paid_at=now if pays_now else None)
     except IntegrityError:
-        existing = Order.objects.filter(station=station, idempotency_key=key).order_by().first() if key else None
+        existing = only_row(Order.objects.filter(station=station, idempotency_key=key)) if key else None
         if existing is None:
             raise
         return existing
@@ -330,21 +331,27 @@ def _place_locked(*, scope: Scope, station: Station, villager: Villager, cleaned
 
     ref = Reference.to(order)
     memo = _("Order %(number)s") % {"number": order.number}
+    # The payment's and the commission's accounts in one read rather than one per posting.
+    kinds = ({PaymentMethod.CASH_NOW: ledger.CASH_PAYMENT_ACCOUNTS, PaymentMethod.CREDIT: ledger.CREDIT_SALE_ACCOUNTS}
+             .get(payment_method, ()) + (ledger.COMMISSION_ACCRUAL_ACCOUNTS if order.commission_fen else ()))
+    accounts = ledger.accounts_of_station(station=station, kinds=kinds) if kinds else {}
     if payment_method == PaymentMethod.CASH_NOW:
-        ledger.record_cash_payment(scope=scope, station=station, amount_fen=goods_total, reference=ref, memo=memo)
+        ledger.record_cash_payment(scope=scope, station=station, amount_fen=goods_total, reference=ref, memo=memo,
+                                   accounts=accounts)
     elif payment_method == PaymentMethod.CREDIT:
-        ledger.record_credit_sale(scope=scope, station=station, amount_fen=goods_total, reference=ref, memo=memo)
+        ledger.record_credit_sale(scope=scope, station=station, amount_fen=goods_total, reference=ref, memo=memo,
+                                  accounts=accounts)
         if credit is None:  # pragma: no cover - a zero limit refused above
             raise AssertionError("credit order without a credit account")
         CreditAccount.objects.filter(pk=credit.pk).update(outstanding_fen=F("outstanding_fen") + goods_total)
     if order.commission_fen:
-        ledger.accrue_commission(scope=scope, station=station, amount_fen=order.commission_fen, reference=ref, memo=memo)
+        ledger.accrue_commission(scope=scope, station=station, amount_fen=order.commission_fen, reference=ref, memo=memo,
+                                 accounts=accounts)
     params = {"order_no": order.number, "amount": yuan(goods_total)}
-    notice_enqueue(kind="order_placed", villager=villager, dedupe_key=f"order:{order.pk}:placed", params=params,
-                   station_id=station.pk, actor=scope.user)
-    if pays_now:
-        notice_enqueue(kind="order_paid", villager=villager, dedupe_key=f"order:{order.pk}:paid", params=params,
-                       station_id=station.pk, actor=scope.user)
+    # Placed and paid are told together: one look-up, one insert.
+    notices_enqueue(events=[NoticeRequest("order_placed", f"order:{order.pk}:placed", params)]
+                    + ([NoticeRequest("order_paid", f"order:{order.pk}:paid", params)] if pays_now else []),
+                    villager=villager, station_id=station.pk, actor=scope.user)
     return order
 
 
