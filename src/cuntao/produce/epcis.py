@@ -17,9 +17,13 @@ row, so exporting twice gives the same eventIDs.
 """
 
 import datetime
+import functools
 import uuid
+import zoneinfo
+from collections import defaultdict
 from decimal import Decimal
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from cuntao.produce import codes
@@ -33,8 +37,10 @@ from cuntao.produce.models import (
     ItemKind,
     ItemRole,
     PackedBox,
+    Packing,
     Plot,
     Transformation,
+    TransformationItem,
     TransformationKind,
 )
 
@@ -59,16 +65,20 @@ def packing_uri(code: str) -> str:
     return codes.public_url(f"/produce/id/packing/{code}")
 
 
-def _offset(day: datetime.date) -> tuple[str, str]:
-    """The event time (noon local on the day: records carry dates) and its UTC offset."""
-    local = datetime.datetime.combine(day, datetime.time(12), tzinfo=timezone.get_default_timezone())
+@functools.lru_cache(maxsize=4096)
+def _offset(day: datetime.date, zone: str) -> tuple[str, str]:
+    """The event time (noon local on the day: records carry dates) and its UTC offset.
+
+    Kept per day and zone: a season's thousands of events fall on a few dozen days.
+    """
+    local = datetime.datetime.combine(day, datetime.time(12), tzinfo=zoneinfo.ZoneInfo(zone))
     raw = local.strftime("%z")
     offset = f"{raw[:3]}:{raw[3:]}"
     return local.isoformat(timespec="milliseconds"), offset
 
 
 def _when(day: datetime.date) -> dict:
-    event_time, offset = _offset(day)
+    event_time, offset = _offset(day, timezone.get_default_timezone_name())
     return {"eventTime": event_time, "eventTimeZoneOffset": offset}
 
 
@@ -86,10 +96,10 @@ def _derived_id(kind: str, pk: int) -> str:
 
 # --- events ------------------------------------------------------------------------------
 
-def commissioning_event(lot: HarvestLot, step: Transformation | None) -> dict:
+def commissioning_event(lot: HarvestLot, event_id: uuid.UUID | None) -> dict:
     return {
         "type": "ObjectEvent",
-        "eventID": f"urn:uuid:{step.event_id}" if step else _derived_id("harvest", lot.pk),
+        "eventID": f"urn:uuid:{event_id}" if event_id else _derived_id("harvest", lot.pk),
         **_when(lot.harvested_on),
         "epcList": [],
         "quantityList": [_quantity(lot.code, lot.kg)],
@@ -118,14 +128,14 @@ def inspection_event(inspection: Inspection) -> dict:
     }
 
 
-def grading_event(step: Transformation) -> dict:
-    items = step.items.all()
+def grading_event(step: Transformation, items: list[tuple]) -> dict:
+    """items: the step's (role, item_code, kg) rows."""
     return {
         "type": "TransformationEvent",
         "eventID": f"urn:uuid:{step.event_id}",
         **_when(step.occurred_on),
-        "inputQuantityList": [_quantity(i.item_code, i.kg) for i in items if i.role == ItemRole.INPUT],
-        "outputQuantityList": [_quantity(i.item_code, i.kg) for i in items if i.role == ItemRole.OUTPUT],
+        "inputQuantityList": [_quantity(code, kg) for role, code, kg in items if role == ItemRole.INPUT],
+        "outputQuantityList": [_quantity(code, kg) for role, code, kg in items if role == ItemRole.OUTPUT],
         "transformationID": lot_uri(step.grading.code),
         # CBV has no grading step; an extension URI names it (CBV 2.0 allows them).
         "bizStep": f"{namespace()}grading",
@@ -133,15 +143,15 @@ def grading_event(step: Transformation) -> dict:
     }
 
 
-def packing_event(step: Transformation, box_uris: dict[str, str]) -> dict:
-    items = step.items.all()
+def packing_event(step: Transformation, items: list[tuple], box_uris: dict[str, str]) -> dict:
+    """items: the step's (role, item_code, kg) rows: the graded lot in, the boxes out."""
     return {
         "type": "AggregationEvent",
         "eventID": f"urn:uuid:{step.event_id}",
         **_when(step.occurred_on),
         "parentID": packing_uri(step.packing.code),
-        "childEPCs": [box_uris[i.item_code] for i in items if i.role == ItemRole.OUTPUT],
-        "childQuantityList": [_quantity(i.item_code, i.kg) for i in items if i.role == ItemRole.INPUT],
+        "childEPCs": [box_uris[code] for role, code, _kg in items if role == ItemRole.OUTPUT],
+        "childQuantityList": [_quantity(code, kg) for role, code, kg in items if role == ItemRole.INPUT],
         "action": "ADD",
         "bizStep": "packing",
         "disposition": "in_progress",
@@ -151,12 +161,13 @@ def packing_event(step: Transformation, box_uris: dict[str, str]) -> dict:
 BOX_STEPS = {BoxStatus.SOLD: ("retail_selling", "retail_sold"), BoxStatus.SHIPPED: ("shipping", "in_transit")}
 
 
-def box_event(event: BoxEvent, box_uri: str) -> dict:
-    biz_step, disposition = BOX_STEPS[event.to_status]
+def box_event(*, pk: int, to_status: str, at: datetime.datetime, box_uri: str) -> dict:
+    """A box status change (a BoxEvent row's pk, to_status and at) as an EPCIS event."""
+    biz_step, disposition = BOX_STEPS[to_status]
     return {
         "type": "ObjectEvent",
-        "eventID": _derived_id("box-event", event.pk),
-        **_when(timezone.localdate(event.at)),
+        "eventID": _derived_id("box-event", pk),
+        **_when(timezone.localdate(at)),
         "epcList": [box_uri],
         "action": "OBSERVE",
         "bizStep": biz_step,
@@ -178,61 +189,89 @@ def document(events: list[dict], *, about: str) -> dict:
     }
 
 
-def _box_uris(boxes) -> dict[str, str]:
-    return {box.code: codes.box_url(box) for box in boxes}
+# A season holds tens of thousands of boxes and lineage items: they are read as plain rows
+# (values_list), not model instances, which cost more to build than the whole document.
+
+def _box_uris(boxes: QuerySet[PackedBox]) -> dict[str, str]:
+    """The printed URL of each box, by code.
+
+    A box's URL is the same for every box of its lot and pack up to the code at its end
+    (/b/{code}, or a Digital Link ending /21/{serial}); it is made once per lot and pack by
+    codes.box_url and the rest are that prefix and their code, not a URL reverse each.
+    """
+    rows = list(boxes.order_by().values_list("pk", "code", "graded_lot_id", "pack_size_id"))
+    firsts: dict[tuple[int, int], int] = {}
+    for pk, _code, lot_id, pack_id in rows:
+        firsts.setdefault((lot_id, pack_id), pk)
+    prefixes = {}
+    for box in PackedBox.objects.filter(pk__in=list(firsts.values())).select_related("pack_size", "graded_lot", "cooperative"):
+        url = codes.box_url(box)
+        if not url.endswith(box.code):
+            raise ValueError(f"a box URL must end with the box's code: {url}")
+        prefixes[box.graded_lot_id, box.pack_size_id] = url.removesuffix(box.code)
+    return {code: prefixes[lot_id, pack_id] + code for _pk, code, lot_id, pack_id in rows}
 
 
-def _boxes(qs) -> list[PackedBox]:
-    return list(qs.select_related("pack_size", "graded_lot", "cooperative"))
+def _items_by_step(steps: list[Transformation]) -> dict[int, list[tuple]]:
+    """The (role, item_code, kg) rows of each step, in their stored order."""
+    items = defaultdict(list)
+    for step_id, role, code, kg in (TransformationItem.objects.filter(transformation__in=[s.pk for s in steps])
+                                    .order_by("transformation_id", "role", "pk")
+                                    .values_list("transformation_id", "role", "item_code", "kg")):
+        items[step_id].append((role, code, kg))
+    return items
 
 
-def _events_for(*, harvest_lots: list[HarvestLot], plot_ids: set[int], gradings, packing_ids, boxes, until=None) -> list[dict]:
-    steps = {s.pk: s for s in Transformation.objects.filter(
-        kind=TransformationKind.COMMISSIONING,
-        items__role=ItemRole.OUTPUT, items__item_kind=ItemKind.HARVEST_LOT,
-        items__item_code__in=[h.code for h in harvest_lots]).prefetch_related("items")}
-    by_lot = {i.item_code: s for s in steps.values() for i in s.items.all() if i.role == ItemRole.OUTPUT}
-    events = [commissioning_event(h, by_lot.get(h.code)) for h in harvest_lots]
+def _commissioning_ids(harvest_lots: QuerySet[HarvestLot]) -> dict[str, uuid.UUID]:
+    """The event_id of the lineage step that commissioned each harvest lot, by lot code."""
+    return dict(TransformationItem.objects.filter(
+        transformation__kind=TransformationKind.COMMISSIONING, role=ItemRole.OUTPUT, item_kind=ItemKind.HARVEST_LOT,
+        item_code__in=harvest_lots.values("code")).values_list("item_code", "transformation__event_id"))
+
+
+def _events_for(*, harvest_lots: QuerySet[HarvestLot], plot_ids: set[int], gradings, packings, boxes: QuerySet[PackedBox],
+                until=None) -> list[dict]:
+    lots = list(harvest_lots.select_related("plot"))
+    commissioned = _commissioning_ids(harvest_lots)
+    events = [commissioning_event(h, commissioned.get(h.code)) for h in lots]
     inspections = Inspection.objects.filter(plot_id__in=plot_ids).select_related("plot", "checkpoint")
     if until is not None:
         inspections = inspections.filter(inspected_on__lte=until)
     events += [inspection_event(i) for i in inspections]
-    for step in (Transformation.objects.filter(kind=TransformationKind.GRADING, grading__in=gradings)
-                 .select_related("grading").prefetch_related("items")):
-        events.append(grading_event(step))
+    steps = list(Transformation.objects.filter(kind=TransformationKind.GRADING, grading__in=gradings).select_related("grading"))
+    items = _items_by_step(steps)
+    events += [grading_event(step, items[step.pk]) for step in steps]
     uris = _box_uris(boxes)
-    for step in (Transformation.objects.filter(kind=TransformationKind.PACKING, packing_id__in=packing_ids)
-                 .select_related("packing").prefetch_related("items")):
-        events.append(packing_event(step, uris))
-    for event in BoxEvent.objects.filter(box__in=[b.pk for b in boxes], to_status__in=list(BOX_STEPS)).select_related("box"):
-        events.append(box_event(event, uris[event.box.code]))
+    steps = list(Transformation.objects.filter(kind=TransformationKind.PACKING, packing__in=packings).select_related("packing"))
+    items = _items_by_step(steps)
+    events += [packing_event(step, items[step.pk], uris) for step in steps]
+    changes = BoxEvent.objects.filter(box__in=boxes, to_status__in=list(BOX_STEPS)).order_by("box_id", "at", "pk")
+    for pk, to_status, at, code in changes.values_list("pk", "to_status", "at", "box__code"):
+        events.append(box_event(pk=pk, to_status=to_status, at=at, box_uri=uris[code]))
     return events
 
 
 def graded_lot_history(lot: GradedLot) -> dict:
     """The EPCIS document of a graded lot: its harvest lots, their plots' inspections, its
     grading, its packings and what became of its boxes."""
-    harvest_lots = list(HarvestLot.objects.filter(grading_input__grading_id=lot.grading_id).select_related("plot"))
-    plot_ids = {h.plot_id for h in harvest_lots}
-    boxes = _boxes(PackedBox.objects.filter(graded_lot=lot))
-    events = _events_for(harvest_lots=harvest_lots, plot_ids=plot_ids, gradings=[lot.grading_id],
-                         packing_ids=list(lot.packings.values_list("pk", flat=True)), boxes=boxes,
-                         until=max((h.harvested_on for h in harvest_lots), default=None))
+    harvest_lots = HarvestLot.objects.filter(grading_input__grading_id=lot.grading_id)
+    harvests = list(harvest_lots.values_list("plot_id", "harvested_on"))
+    events = _events_for(harvest_lots=harvest_lots, plot_ids={plot_id for plot_id, _day in harvests},
+                         gradings=[lot.grading_id], packings=lot.packings.values("pk"),
+                         boxes=PackedBox.objects.filter(graded_lot=lot),
+                         until=max((day for _plot_id, day in harvests), default=None))
     return document(events, about=f"lot/{lot.code}")
 
 
 def season_history(*, cooperative_id: int, season: int) -> dict:
     """Every event of a cooperative's season (harvests of that year and what followed)."""
-    harvest_lots = list(HarvestLot.objects.filter(cooperative_id=cooperative_id, harvested_on__year=season)
-                        .select_related("plot"))
+    harvest_lots = HarvestLot.objects.filter(cooperative_id=cooperative_id, harvested_on__year=season)
     plot_ids = set(Plot.objects.filter(cooperative_id=cooperative_id).values_list("pk", flat=True))
-    gradings = list(GradedLot.objects.filter(grading__inputs__harvest_lot__in=[h.pk for h in harvest_lots])
-                    .values_list("grading_id", flat=True).distinct())
+    gradings = list(GradedLot.objects.filter(grading__inputs__harvest_lot__in=harvest_lots)
+                    .order_by().values_list("grading_id", flat=True).distinct())
     lots = GradedLot.objects.filter(grading_id__in=gradings)
-    boxes = _boxes(PackedBox.objects.filter(graded_lot__in=lots))
-    packing_ids = list({b.packing_id for b in boxes})
-    events = _events_for(harvest_lots=harvest_lots, plot_ids=plot_ids, gradings=gradings, packing_ids=packing_ids,
-                         boxes=boxes)
+    events = _events_for(harvest_lots=harvest_lots, plot_ids=plot_ids, gradings=gradings,
+                         packings=Packing.objects.filter(graded_lot__in=lots).values("pk"),
+                         boxes=PackedBox.objects.filter(graded_lot__in=lots))
     events = [e for e in events if e["bizStep"] != "inspecting" or e["eventTime"][:4] == str(season)]
     return document(events, about=f"season/{cooperative_id}/{season}")
-

@@ -8,7 +8,7 @@ assigned to (InspectorAssignment), whatever their other role.
 import datetime
 
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from cuntao.core.errors import NotFound
 from cuntao.core.scope import Scope, get_in_scope
@@ -32,7 +32,6 @@ from cuntao.produce.models import (
     Violation,
     ViolationStatus,
 )
-
 
 # --- cooperatives, members, plots ---------------------------------------------------
 
@@ -248,33 +247,45 @@ def transformations_for(*, cooperative_id: int, since: datetime.date | None = No
 
 # --- public trace page --------------------------------------------------------------------
 
+# Every box of a graded lot tells the same story, so it is read and rendered once per lot
+# and kept for a short while (box_for_trace's parts, trace.html's cached fragment): a scan
+# of any of a lot's thousands of boxes then reads one row and writes its scan. A change
+# (an inspection, a cleared violation) shows within STORY_TTL seconds.
+STORY_TTL = 120
+BOX_PARTS = ("cooperative", "cooperative__county", "pack_size", "graded_lot", "graded_lot__grade", "graded_lot__grading",
+             "graded_lot__standard", "graded_lot__standard__brand", "graded_lot__standard__product")
+
+
 def box_for_trace(*, code: str) -> PackedBox:
-    """A box with everything its public page shows, in a handful of queries; NotFound if none."""
-    box = (PackedBox.objects
-           .select_related("cooperative", "cooperative__county", "pack_size", "graded_lot", "graded_lot__grade",
-                           "graded_lot__grading", "graded_lot__standard", "graded_lot__standard__brand",
-                           "graded_lot__standard__product")
-           .filter(code=code).first())
+    """A box with everything its public page shows; NotFound if none.
+
+    The box row is read with its lot's code only; the rows it shares with the other boxes
+    of its lot and pack (lot, grade, grading, standard, brand, cooperative, county, pack)
+    are read once per STORY_TTL and kept, keyed by the lot's random code. On PostgreSQL,
+    planning the ten-table join alone cost more than the rest of a cached page.
+    """
+    box = PackedBox.objects.filter(code=code).annotate(lot_code=F("graded_lot__code")).order_by().first()
     if box is None:
         raise NotFound(detail="box")
+    key = f"produce:box-parts:{box.lot_code}:{box.pack_size_id}:{box.cooperative_id}"
+    parts = cache.get(key)
+    if parts is None:
+        full = PackedBox.objects.select_related(*BOX_PARTS).order_by().get(pk=box.pk)
+        parts = (full.graded_lot, full.pack_size, full.cooperative)
+        cache.set(key, parts, STORY_TTL)
+    box.graded_lot, box.pack_size, box.cooperative = parts
     return box
 
 
-# Every box of a graded lot tells the same story, so it is built once per lot and kept
-# for a short while: a scan of any of a lot's thousands of boxes then reads one row.
-# A change (an inspection, a cleared violation) shows within STORY_TTL seconds.
-STORY_TTL = 120
-
-
 def trace_story(*, box: PackedBox) -> dict:
-    """What the public page tells about a box: where it grew, who grew it, how it was kept."""
+    """What the public page tells about a box: where it grew, who grew it, how it was kept.
+
+    Not cached here: the page reads it only to render its cached fragment (trace.html),
+    and one cache entry per lot instead of two keeps more lots in a small cache.
+    """
     lot = box.graded_lot
-    key = f"produce:lot-story:{lot.code}"
-    story = cache.get(key)
-    if story is None:
-        story = _lot_story(lot, until=box.packed_on)
-        cache.set(key, story, STORY_TTL)
-    return {**story, "box": box, "lot": lot, "standard": lot.standard, "cooperative": box.cooperative}
+    return {**_lot_story(lot, until=box.packed_on), "box": box, "lot": lot, "standard": lot.standard,
+            "cooperative": box.cooperative}
 
 
 def _lot_story(lot: GradedLot, *, until: datetime.date) -> dict:

@@ -9,12 +9,13 @@ client's network (/24 or /48), never its full address.
 
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from cuntao.core.errors import NotFound
 from cuntao.produce import codes
-from cuntao.produce.selectors import box_for_trace, trace_story
+from cuntao.produce.selectors import STORY_TTL, box_for_trace, trace_story
 from cuntao.produce.services import scan_record
 
 
@@ -31,8 +32,12 @@ def _client_ip(request) -> str:
 def _show(request, box, *, via_digital_link: bool):
     if request.method == "GET":
         scan_record(box=box, city=request.GET.get("city", ""), ip=_client_ip(request), via_digital_link=via_digital_link)
-    story = trace_story(box=box)
-    return render(request, "produce/trace.html", {**story, "qr_url": codes.box_url(box)})
+    lot = box.graded_lot
+    # The lot's story is read only where trace.html's fragment for this lot and language
+    # is not cached yet: a warm page renders the box's own lines and two cached strings.
+    story = SimpleLazyObject(lambda: trace_story(box=box))
+    return render(request, "produce/trace.html", {"box": box, "lot": lot, "standard": lot.standard,
+                                                  "cooperative": box.cooperative, "story": story, "story_ttl": STORY_TTL})
 
 
 @never_cache
