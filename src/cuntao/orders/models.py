@@ -446,7 +446,7 @@ class PayLink(models.Model):
     token = models.CharField(_("token"), max_length=64, unique=True)
     created_at = models.DateTimeField(_("created at"))
     expires_at = models.DateTimeField(_("expires at"))
-    opened_at = models.DateTimeField(_("first opened at"), null=True, blank=True)
+    opened_at = models.DateTimeField(_("link first opened at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("pay link")

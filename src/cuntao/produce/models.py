@@ -551,7 +551,7 @@ class ViolationKind(models.TextChoices):
 
 
 class ViolationStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("violation status", "Open")
     CLEARED = "cleared", _("Cleared")
 
 
@@ -652,7 +652,7 @@ class Photo(models.Model):
 
 
 class LotStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("lot status", "Open")
     CLOSED = "closed", _("Closed")
 
 
