@@ -177,7 +177,7 @@ def commission_of(line_total_fen: int, rate_bp: int) -> int:
 def _commission_rates(products) -> dict[int, int]:
     """Commission rate (basis points) by category id of the products' categories, in one query."""
     category_ids = {product.category_id for product in products if product.category_id}
-    return dict(Category.objects.filter(pk__in=category_ids).values_list("pk", "commission_rate_bp"))
+    return dict(Category.objects.filter(pk__in=category_ids).order_by().values_list("pk", "commission_rate_bp"))
 
 
 def _lock_credit_account(villager: Villager) -> CreditAccount | None:
