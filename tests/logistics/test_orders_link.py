@@ -4,8 +4,15 @@ import pytest
 
 from cuntao.core.errors import Conflict, Forbidden
 from cuntao.ledger.models import Transaction
+from cuntao.ledger.services import account_balance_fen, account_for
 from cuntao.logistics.models import Parcel, ParcelStatus, Source
-from cuntao.logistics.services import handover_with_code, station_receive_scan, warehouse_scan
+from cuntao.logistics.services import (
+    handover_with_code,
+    parcel_mark_for_return,
+    parcel_return_send,
+    station_receive_scan,
+    warehouse_scan,
+)
 from cuntao.orders.models import OrderStatus
 from cuntao.orders.parcels import order_parcel, order_ship
 from cuntao.orders.services import order_cancel
@@ -127,3 +134,37 @@ def test_delivery_at_the_door_with_a_signature_takes_the_cash_once(cod_order, cl
     assert order.status == OrderStatus.HANDED_OVER and order.paid_at is not None
     assert order.events.filter(to_status=OrderStatus.HANDED_OVER).count() == 1
     assert Transaction.objects.filter(kind="payment").count() == 1
+
+
+def _waiting_at_station(order, clerk, partner, station, scope_of):
+    parcel = ship(clerk, scope_of, order)
+    warehouse_scan(scope=scope_of(clerk), code_or_tracking_number=parcel.code)
+    station_receive_scan(scope=scope_of(partner.user), station=station, code_or_tracking_number=parcel.code)
+    return parcel
+
+
+def test_a_parcel_sent_back_uncollected_cancels_its_order_and_releases_the_stock(cod_order, clerk, partner, station,
+                                                                               scope_of):
+    product = cod_order.lines.get().product
+    held = refreshed(product).stock
+    parcel = _waiting_at_station(cod_order, clerk, partner, station, scope_of)
+    parcel = parcel_mark_for_return(scope=scope_of(partner.user), parcel=parcel, reason="拒收")
+    assert refreshed(cod_order).status == OrderStatus.AT_STATION  # on the return list it can still be collected
+    parcel_return_send(scope=scope_of(partner.user), parcel=parcel)
+    order = refreshed(cod_order)
+    assert order.status == OrderStatus.CANCELLED and "went back" in order.events.last().note
+    assert refreshed(product).stock == held + 1
+    assert not Transaction.objects.filter(kind="payment").exists()  # nothing was paid, nothing to refund
+    parcel_return_send(scope=scope_of(partner.user), parcel=parcel)  # a repeat changes nothing
+    assert refreshed(cod_order).events.filter(to_status=OrderStatus.CANCELLED).count() == 1
+
+
+def test_a_paid_order_whose_parcel_goes_back_is_refunded_in_cash(partner, clerk, station, scope_of):
+    order = place(scope_of(partner.user), station, villager_at(station), rice_cooker(), payment_method="cash_now")
+    cash = account_for(kind="cash_in_hand", station=station)
+    assert account_balance_fen(cash) == order.goods_total_fen
+    parcel = _waiting_at_station(order, clerk, partner, station, scope_of)
+    parcel = parcel_mark_for_return(scope=scope_of(partner.user), parcel=parcel, reason="地址不对")
+    parcel_return_send(scope=scope_of(partner.user), parcel=parcel)
+    assert refreshed(order).status == OrderStatus.CANCELLED
+    assert account_balance_fen(cash) == 0

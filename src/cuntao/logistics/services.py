@@ -701,6 +701,7 @@ def parcel_return_send(*, scope: Scope, parcel: Parcel) -> Parcel:
     parcel.save(update_fields=["status"])
     _event(parcel, scope=scope, kind=ScanKind.RETURNED, from_status=ParcelStatus.RETURN_DUE,
            place=parcel.station.code)
+    _announce(parcel, scope=scope, kind=ParcelChange.RETURNED)
     return parcel
 
 

@@ -21,7 +21,8 @@ class ParcelChange(TextChoices):
     AT_WAREHOUSE = "at_warehouse"  # sorted at the county warehouse
     AT_STATION = "at_station"  # scanned in at its station
     HANDED_OVER = "handed_over"  # at the station or at the door, by any method
-    RETURN_DUE = "return_due"  # uncollected or refused: goes back
+    RETURN_DUE = "return_due"  # uncollected or refused: on the return list (still collectable)
+    RETURNED = "returned"  # given to the driver: going back to the county, never to the villager
 
 
 parcel_changed = Signal()

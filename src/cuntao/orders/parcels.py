@@ -20,7 +20,7 @@ from cuntao.logistics.selectors import parcel_of_order
 from cuntao.logistics.services import parcel_register
 from cuntao.logistics.signals import ParcelChange
 from cuntao.orders.models import Order, OrderStatus
-from cuntao.orders.services import order_advance, order_hand_over
+from cuntao.orders.services import order_advance, order_cancel, order_hand_over
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +107,12 @@ def order_follow_parcel(sender, *, parcel: Parcel, kind: str, scope: Scope, **kw
     handed over (Conflict: the parcel goes back); its scans change nothing. A hand-over
     takes the cash of a cash-on-delivery order through order_hand_over.
     """
-    if parcel.source != Source.OUR_ORDER or not parcel.order_ref or kind not in STEP_OF_CHANGE:
+    if parcel.source != Source.OUR_ORDER or not parcel.order_ref:
+        return
+    if kind == ParcelChange.RETURNED:
+        _cancel_for_return(parcel, scope=scope)
+        return
+    if kind not in STEP_OF_CHANGE:
         return
     order = (Order.objects.select_for_update().select_related("station")
              .filter(county_id=parcel.county_id, number=parcel.order_ref).first())
@@ -126,3 +131,13 @@ def order_follow_parcel(sender, *, parcel: Parcel, kind: str, scope: Scope, **kw
     order = _advance_to(order, target=STEP_OF_CHANGE[kind], scope=_system_scope_for(order, scope.user), note=note)
     if kind == ParcelChange.HANDED_OVER:
         order_hand_over(scope=scope, order=order)  # the hand-over is the partner's act: their cash
+
+
+def _cancel_for_return(parcel: Parcel, *, scope: Scope) -> None:
+    """The goods went back uncollected or refused: the order is cancelled and its money returned the way it came."""
+    order = (Order.objects.select_for_update().select_related("station")
+             .filter(county_id=parcel.county_id, number=parcel.order_ref).first())
+    if order is None or order.status in CLOSED or order.status in PAST_THE_WAY:
+        return
+    order_cancel(scope=scope, order=order,
+                 reason=_("Parcel %(code)s went back to the county uncollected.") % {"code": parcel.code})
