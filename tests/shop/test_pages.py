@@ -7,8 +7,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from cuntao.core.money import plain_yuan
 from cuntao.orders.payments import sandbox_deliver_webhooks
-from cuntao.shop.feed import FEED_COLUMNS, feed_csv, yuan_text
+from cuntao.shop.feed import FEED_COLUMNS, feed_csv
 from cuntao.shop.models import Buyer, ShopOrder
 from tests.shop.factories import ADDRESS, PASSWORD, client_of, paid_order
 
@@ -166,4 +167,4 @@ def test_the_feed_may_require_a_token(shop, settings):
 def test_feed_cells_cannot_become_formulas():
     text = feed_csv([{column: "" for column in FEED_COLUMNS} | {"title_zh": "=HYPERLINK(1)"}])
     assert "'=HYPERLINK(1)" in text
-    assert yuan_text(5) == "0.05" and yuan_text(12800) == "128.00"
+    assert plain_yuan(5) == "0.05" and plain_yuan(12800) == "128.00"

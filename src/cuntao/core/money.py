@@ -19,6 +19,12 @@ def format_fen(fen: int | None, *, signed: bool = False) -> str:
     return f"{sign}{symbol}{yuan:,}.{cents:02d}"
 
 
+def plain_yuan(fen: int) -> str:
+    """12345 -> "123.45": no symbol, no separators; for form fields and machine-read files."""
+    whole, cents = divmod(int(fen), 100)
+    return f"{whole}.{cents:02d}"
+
+
 def parse_yuan(text: str) -> int | None:
     """'1299', '1,299.5', '¥12.50' -> fen; None when empty; ValueError when not an amount."""
     text = (text or "").strip().replace(",", "").replace("¥", "").replace("￥", "")

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cuntao.core.errors import Conflict, DomainError, Forbidden, NotFound
+from cuntao.core.money import format_fen
 from cuntao.core.scope import Role, Scope
 from cuntao.ledger.models import (
     ACCOUNT_CHART,
@@ -326,12 +327,7 @@ def _require_within(account: Account, amount_fen: int, message: str) -> None:
     lock_accounts([account])
     available = account_balance_fen(account) * account.normal_side
     if amount_fen > available:
-        raise ValidationError({"amount_fen": [message % {"available": _yuan(available), "amount": _yuan(amount_fen)}]})
-
-
-def _yuan(fen: int) -> str:
-    sign = "-" if fen < 0 else ""
-    return f"¥{sign}{abs(fen) // 100:,}.{abs(fen) % 100:02d}"
+        raise ValidationError({"amount_fen": [message % {"available": format_fen(available), "amount": format_fen(amount_fen)}]})
 
 
 @transaction.atomic
@@ -547,7 +543,7 @@ def settlement_confirm(*, scope: Scope, settlement: Settlement, counted_fen: int
     if difference and not note:
         raise ValidationError({"note": [
             _("The counted cash differs from the declared %(declared)s by %(diff)s: say why.")
-            % {"declared": _yuan(settlement.declared_fen), "diff": _yuan(difference)}]})
+            % {"declared": format_fen(settlement.declared_fen), "diff": format_fen(difference)}]})
     station = settlement.station
     lines = [(account_for(kind=AccountKind.CASH_IN_HAND, station=station), -settlement.declared_fen)]
     if counted_fen:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from cuntao.catalog.selectors import product_search
 from cuntao.core.errors import DomainError
 from cuntao.core.forms import add_service_errors
-from cuntao.core.money import format_fen
+from cuntao.core.money import format_fen, plain_yuan
 from cuntao.network.selectors import county_get_for_actor, station_get_for_actor
 from cuntao.orders.forms import (
     CreditLimitForm,
@@ -210,17 +210,12 @@ def order_return_view(request, number: str):
 
 # --- credit (赊账) ---------------------------------------------------------------------
 
-def _yuan_text(fen: int) -> str:
-    """12345 -> "123.45", for a form's initial value (no float on the way)."""
-    return f"{fen // 100}.{fen % 100:02d}"
-
-
 def _credit_page(request, villager, *, limit_form=None, repay_form=None, status=200):
     account = credit_account_for(scope=request.scope, villager_id=villager.pk)
     return render(request, "orders/credit.html", {
         "villager": villager, "station": villager.station, "account": account,
         "history": credit_history(scope=request.scope, villager_id=villager.pk),
-        "limit_form": limit_form or CreditLimitForm(initial={"limit_fen": _yuan_text(account.limit_fen if account else 0)}),
+        "limit_form": limit_form or CreditLimitForm(initial={"limit_fen": plain_yuan(account.limit_fen if account else 0)}),
         "repay_form": repay_form or CreditRepayForm(initial={"token": uuid.uuid4().hex}),
         "limit_max_fen": CREDIT_LIMIT_MAX_FEN,
     }, status=status)

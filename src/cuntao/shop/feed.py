@@ -8,16 +8,11 @@ request's host.
 import csv
 import io
 
+from cuntao.core.money import plain_yuan
 from cuntao.shop.models import Listing
 
 FEED_COLUMNS = ("id", "title_zh", "title_en", "brand", "cooperative", "pack_size", "net_weight_g", "price_yuan",
                 "currency", "stock", "availability", "url", "image_url")
-
-
-def yuan_text(fen: int) -> str:
-    """12345 -> "123.45": the plain decimal marketplaces parse (no symbol, no thousands separator)."""
-    whole, cents = divmod(int(fen), 100)
-    return f"{whole}.{cents:02d}"
 
 
 def feed_row(listing: Listing, *, absolute, currency: str, default_image: str) -> dict:
@@ -32,7 +27,7 @@ def feed_row(listing: Listing, *, absolute, currency: str, default_image: str) -
         "cooperative": listing.cooperative.name,
         "pack_size": listing.pack_size.name,
         "net_weight_g": listing.pack_size.net_weight_g,
-        "price_yuan": yuan_text(listing.price_fen),
+        "price_yuan": plain_yuan(listing.price_fen),
         "currency": currency,
         "stock": listing.stock,
         "availability": "in_stock" if listing.stock > 0 else "out_of_stock",
