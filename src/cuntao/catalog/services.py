@@ -3,10 +3,11 @@
 import io
 import re
 from pathlib import PurePath
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -318,3 +319,53 @@ def product_lock_for_update(*, product_ids) -> dict[int, Product]:
     ids = sorted({int(pk) for pk in product_ids})
     locked: QuerySet[Product] = Product.objects.select_for_update().filter(pk__in=ids).order_by("pk")
     return {product.pk: product for product in locked}
+
+
+class ProductForSale(NamedTuple):
+    """What placing an order reads of a product, under its lock."""
+
+    id: int
+    name: str
+    price_fen: int
+    local_price_fen: int | None
+    stock: int
+    listed: bool
+    category_id: int | None
+    commission_rate_bp: int  # the category's; 0 without a category
+
+
+def product_lock_for_sale(*, product_ids) -> dict[int, ProductForSale]:
+    """product_lock_for_update for placing an order, with each category's commission rate.
+
+    One hand-written statement rather than two ORM queries: placing an order is the
+    Double-11 hot path, and there the ORM's compiling of each query costs more than
+    the database's work. Same locks in the same (primary-key) order.
+    """
+    ids = sorted({int(pk) for pk in product_ids})
+    if not ids:
+        return {}
+    lock = " FOR UPDATE OF p" if connection.features.has_select_for_update_of else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.id, p.name, p.price_fen, p.local_price_fen, p.stock, p.listed, p.category_id, "
+            "COALESCE(c.commission_rate_bp, 0) FROM catalog_product p "
+            "LEFT JOIN catalog_category c ON c.id = p.category_id "
+            f"WHERE p.id IN ({', '.join(['%s'] * len(ids))}) ORDER BY p.id{lock}", ids)
+        rows = [ProductForSale(*row[:5], bool(row[5]), *row[6:]) for row in cursor.fetchall()]
+    return {row.id: row for row in rows}
+
+
+def product_stock_move(*, changes: dict[int, int]) -> None:
+    """Add changes[id] (negative: taken) to each product's stock, in one statement.
+
+    The caller holds the products' locks and has checked the stock; the CHECK
+    (stock >= 0) is the backstop.
+    """
+    if not changes:
+        return
+    ids = sorted(changes)
+    cases = " ".join(["WHEN %s THEN %s"] * len(ids))
+    params = [value for pk in ids for value in (pk, changes[pk])] + ids
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE catalog_product SET stock = stock + CASE id {cases} END "
+                       f"WHERE id IN ({', '.join(['%s'] * len(ids))})", params)

@@ -69,3 +69,59 @@ def only_row(qs: QuerySet) -> Model | None:
     """
     rows = list(qs.order_by()[:1])
     return rows[0] if rows else None
+
+
+# INSERT statements by (model, number of rows, database vendor): built once per shape.
+_insert_statements: dict[tuple[type[Model], int, str], tuple[str, list]] = {}
+
+
+def _insert_statement(model: type[Model], rows: int) -> tuple[str, list]:
+    key = (model, rows, connection.vendor)
+    found = _insert_statements.get(key)
+    if found is None:
+        meta, quote = model._meta, connection.ops.quote_name
+        fields = [f for f in meta.concrete_fields if not f.primary_key and not f.generated]
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        sql = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+               f"VALUES {', '.join([row] * rows)} RETURNING {quote(meta.pk.column)}")
+        found = _insert_statements[key] = (sql, fields)
+    return found
+
+
+def insert_new(objs: list[Model]) -> list[Model]:
+    """bulk_create for a hot path: one INSERT … RETURNING id, its text built once per shape.
+
+    The ORM compiles every statement anew, about 0.2 ms of Python each; an order's
+    placing writes six kinds of rows. The objects are new rows of one model whose
+    related objects are saved already. Values go through the fields' own pre_save and
+    get_db_prep_save, as in bulk_create, so the rows are exactly the ORM's; like
+    bulk_create, no signals are sent. Sets each object's pk.
+    """
+    if not objs:
+        return objs
+    sql, fields = _insert_statement(type(objs[0]), len(objs))
+    params = [field.get_db_prep_save(field.pre_save(obj, True), connection) for obj in objs for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [row[0] for row in cursor.fetchall()]
+    for obj, pk in zip(objs, ids, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return objs
+
+
+def pk_where(model: type[Model], **equal) -> int | None:
+    """The primary key of the one row of model whose columns equal these values, or None.
+
+    For hot-path look-ups that nearly always find nothing (has this Idempotency-Key been
+    seen?): a narrow hand-written SELECT, with no model to build. Name columns by
+    attname (station_id, not station).
+    """
+    quote = connection.ops.quote_name
+    where = " AND ".join(f"{quote(model._meta.get_field(name).column)} = %s" for name in equal)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {quote(model._meta.pk.column)} FROM {quote(model._meta.db_table)} WHERE {where}",
+                       list(equal.values()))
+        row = cursor.fetchone()
+    return row[0] if row else None

@@ -11,11 +11,11 @@ import hashlib
 import json
 from collections.abc import Callable
 
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 
-from cuntao.core.db import only_row, write_transaction
+from cuntao.core.db import insert_new, pk_where, write_transaction
 from cuntao.core.errors import Conflict, DomainError
 from cuntao.core.models import IdempotencyRecord
 
@@ -67,13 +67,11 @@ def idempotent_create(request, *, key: str | None, create: Callable[[], tuple[in
             # Claim the key first: a concurrent twin waits here until this commits, then
             # meets the unique (user, key) index. Its transaction had done nothing else, so
             # it rolls back whole, with no savepoint around the claim.
-            record = IdempotencyRecord.objects.create(user=request.user, key=key, request_hash=fingerprint,
-                                                      response_status=0, response_body={})
+            [record] = insert_new([IdempotencyRecord(user=request.user, key=key, request_hash=fingerprint,
+                                                     response_status=0, response_body={})])
             claimed = True
             status, body = create()
-            record.response_status = status
-            record.response_body = {k: (None if k in secret_fields else v) for k, v in body.items()}
-            record.save(update_fields=["response_status", "response_body"])
+            _record_response(record, status, {k: (None if k in secret_fields else v) for k, v in body.items()})
     except IntegrityError:
         if claimed:
             raise
@@ -85,10 +83,19 @@ def idempotent_create(request, *, key: str | None, create: Callable[[], tuple[in
     return JsonResponse(body, status=status)
 
 
+def _record_response(record: IdempotencyRecord, status: int, body: dict) -> None:
+    # Hand-written: it runs on every create, inside the transaction.
+    field = IdempotencyRecord._meta.get_field("response_body")
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE core_idempotencyrecord SET response_status = %s, response_body = %s WHERE id = %s",
+                       [status, field.get_db_prep_save(body, connection), record.pk])
+
+
 def _stored_response(user, key: str, fingerprint: str) -> JsonResponse | None:
-    record = only_row(IdempotencyRecord.objects.filter(user=user, key=key))
-    if record is None:
+    pk = pk_where(IdempotencyRecord, user_id=user.pk, key=key)  # nearly always none: no model to build
+    if pk is None:
         return None
+    record = IdempotencyRecord.objects.get(pk=pk)
     if record.request_hash != fingerprint:
         raise IdempotencyKeyReused(
             _("This Idempotency-Key was already used for a different request. Use a new key for a new request."),

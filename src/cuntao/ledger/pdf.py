@@ -17,8 +17,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from cuntao.ledger.selectors import CashSheet
 from cuntao.core.money import format_fen
+from cuntao.ledger.selectors import CashSheet
 
 FONT = "STSong-Light"
 

@@ -17,11 +17,12 @@ postings pass freely. A sum over one account is an index range scan
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Model, Q, Sum
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Model, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cuntao.core.db import insert_new
 from cuntao.core.errors import Conflict, DomainError, Forbidden, NotFound
 from cuntao.core.money import format_fen
 from cuntao.core.scope import Role, Scope
@@ -69,6 +70,19 @@ class Reference:
         return f"{self.type}:{self.id}"
 
 
+@dataclass(frozen=True)
+class StationPosting:
+    """One money event of a station: Dr debit / Cr credit (account kinds) of amount_fen."""
+
+    kind: str
+    debit: str
+    credit: str
+    amount_fen: int
+    reference: Reference
+    dedupe_key: str
+    memo: str = ""
+
+
 # --- accounts -------------------------------------------------------------------------
 
 def account_for(*, kind: str, station: Station | None = None, county: County | int | None = None) -> Account:
@@ -101,12 +115,30 @@ def accounts_of_station(*, station: Station, kinds) -> dict[str, Account]:
     kinds = {AccountKind(kind) for kind in kinds}
     station_kinds = [k for k in kinds if ACCOUNT_CHART[k][0] == Owner.STATION]
     county_kinds = [k for k in kinds if ACCOUNT_CHART[k][0] != Owner.STATION]
-    found = {account.kind: account for account in Account.objects.filter(
-        Q(station=station, kind__in=station_kinds) | Q(county_id=station.county_id, station=None, kind__in=county_kinds)
-    ).order_by()}  # no default ordering: it joins county and station
+    found = {account.kind: account for account in _accounts_where(station, station_kinds, county_kinds)}
     for kind in kinds - found.keys():
         found[kind] = account_for(kind=kind, station=station)
     return found
+
+
+ACCOUNT_COLUMNS = ["id", "county_id", "station_id", "owner", "kind"]
+
+
+def _accounts_where(station: Station, station_kinds: list[str], county_kinds: list[str]) -> list[Account]:
+    """The station's accounts of station_kinds and its county's of county_kinds, in one statement.
+
+    Hand-written: every order reads its accounts, and the ORM's compiling of this
+    query cost more than the query. created_at is left deferred.
+    """
+    def kinds_in(kinds):
+        return f"kind IN ({', '.join(['%s'] * len(kinds))})" if kinds else "1 = 0"
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(ACCOUNT_COLUMNS)} FROM ledger_account "
+                       f"WHERE (station_id = %s AND {kinds_in(station_kinds)}) "
+                       f"OR (county_id = %s AND station_id IS NULL AND {kinds_in(county_kinds)})",
+                       [station.pk, *station_kinds, station.county_id, *county_kinds])
+        return [Account.from_db(connection.alias, ACCOUNT_COLUMNS, row) for row in cursor.fetchall()]
 
 
 def lock_accounts(accounts: list[Account]) -> None:
@@ -272,6 +304,38 @@ def _post_for_station(*, scope, station, kind, debit: str, credit: str, amount_f
                           reference=reference)
 
 
+def post_new_events(*, scope: Scope, station: Station, postings: list[StationPosting],
+                    accounts: dict | None = None) -> list[Transaction]:
+    """Post events that cannot have been posted before, inside the caller's transaction.
+
+    For postings whose reference this transaction has just made (a new order's payment
+    and commission): no earlier posting of their keys can exist, so there is no
+    savepoint and no replay look-up, and all of them take two inserts. Were a key
+    posted already, the unique (county, dedupe_key) index refuses it and the caller's
+    transaction rolls back.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("post_new_events writes inside the caller's transaction")
+    _require_station(scope, station)
+    amounts = [_positive_fen(posting.amount_fen) for posting in postings]
+    kinds = {kind for posting in postings for kind in (posting.debit, posting.credit)}
+    accounts = accounts or {}
+    if not kinds <= accounts.keys():
+        accounts = {**accounts_of_station(station=station, kinds=kinds - accounts.keys()), **accounts}
+    now = timezone.now()
+    txns = insert_new([Transaction(
+        county_id=station.county_id, kind=posting.kind, memo=posting.memo[:200], actor=scope.user,
+        dedupe_key=_clean_dedupe_key(posting.dedupe_key), reference_type=posting.reference.type,
+        reference_id=posting.reference.id, created_at=now) for posting in postings])
+    insert_new([Entry(transaction=txn, county_id=station.county_id, account=accounts[kind], amount_fen=amount,
+                      created_at=now)
+                for txn, posting, fen in zip(txns, postings, amounts, strict=True)
+                for kind, amount in ((posting.debit, fen), (posting.credit, -fen))])
+    for txn in txns:
+        txn.replayed = False
+    return txns
+
+
 # The accounts (debit, credit) of the helpers an order's placing calls: an order reads
 # them for its payment and its commission in one accounts_of_station and passes them
 # to each helper as `accounts`, which must be the station's (or its county's).
@@ -280,18 +344,24 @@ CREDIT_SALE_ACCOUNTS = (AccountKind.CREDIT_RECEIVABLE, AccountKind.SALES)
 COMMISSION_ACCRUAL_ACCOUNTS = (AccountKind.COMMISSION_EXPENSE, AccountKind.COMMISSION_PENDING)
 
 
-@transaction.atomic
-def record_cash_payment(*, scope: Scope, station: Station, amount_fen: int, reference: Reference,
-                        dedupe_key: str | None = None, memo: str = "", accounts: dict | None = None) -> Transaction:
+def cash_payment(*, amount_fen: int, reference: Reference, dedupe_key: str | None = None,
+                 memo: str = "") -> StationPosting:
     """A villager pays cash at the station (now, or on delivery/pickup).
 
     Dr station cash_in_hand / Cr programme sales. dedupe_key defaults to
     "payment:cash:<reference>": pass your own when one order takes two cash payments.
     """
     debit, credit = CASH_PAYMENT_ACCOUNTS
-    return _post_for_station(scope=scope, station=station, kind=TransactionKind.PAYMENT, debit=debit,
-                             credit=credit, amount_fen=amount_fen, reference=reference,
-                             dedupe_key=dedupe_key or f"payment:cash:{reference}", memo=memo, accounts=accounts)
+    return StationPosting(TransactionKind.PAYMENT, debit, credit, amount_fen, reference,
+                          dedupe_key or f"payment:cash:{reference}", memo)
+
+
+@transaction.atomic
+def record_cash_payment(*, scope: Scope, station: Station, amount_fen: int, reference: Reference,
+                        dedupe_key: str | None = None, memo: str = "", accounts: dict | None = None) -> Transaction:
+    """Post cash_payment(...) for the station."""
+    return _post_for_station(scope=scope, station=station, accounts=accounts, **vars(cash_payment(
+        amount_fen=amount_fen, reference=reference, dedupe_key=dedupe_key, memo=memo)))
 
 
 @transaction.atomic
@@ -309,17 +379,23 @@ def record_online_payment(*, scope: Scope, station: Station, amount_fen: int, re
                              reference=reference, dedupe_key=dedupe_key or f"payment:online:{reference}", memo=memo)
 
 
-@transaction.atomic
-def record_credit_sale(*, scope: Scope, station: Station, amount_fen: int, reference: Reference,
-                       dedupe_key: str | None = None, memo: str = "", accounts: dict | None = None) -> Transaction:
+def credit_sale(*, amount_fen: int, reference: Reference, dedupe_key: str | None = None,
+                memo: str = "") -> StationPosting:
     """A trusted villager buys on credit (赊账); the per-villager limit is the orders app's check.
 
     Dr station credit_receivable / Cr programme sales.
     """
     debit, credit = CREDIT_SALE_ACCOUNTS
-    return _post_for_station(scope=scope, station=station, kind=TransactionKind.CREDIT_SALE, debit=debit,
-                             credit=credit, amount_fen=amount_fen, reference=reference, dedupe_key=dedupe_key,
-                             memo=memo, accounts=accounts)
+    kind = TransactionKind.CREDIT_SALE
+    return StationPosting(kind, debit, credit, amount_fen, reference, dedupe_key or f"{kind}:{reference}", memo)
+
+
+@transaction.atomic
+def record_credit_sale(*, scope: Scope, station: Station, amount_fen: int, reference: Reference,
+                       dedupe_key: str | None = None, memo: str = "", accounts: dict | None = None) -> Transaction:
+    """Post credit_sale(...) for the station."""
+    return _post_for_station(scope=scope, station=station, accounts=accounts, **vars(credit_sale(
+        amount_fen=amount_fen, reference=reference, dedupe_key=dedupe_key, memo=memo)))
 
 
 def _require_within(account: Account, amount_fen: int, message: str) -> None:
@@ -406,19 +482,23 @@ def _commission_key(kind: str, reference: Reference) -> str:
     return f"{kind}:{reference}"
 
 
-@transaction.atomic
-def accrue_commission(*, scope: Scope, station: Station, amount_fen: int, reference: Reference,
-                      memo: str = "", accounts: dict | None = None) -> Transaction:
+def commission_accrual(*, amount_fen: int, reference: Reference, memo: str = "") -> StationPosting:
     """Commission appears as pending when the order is paid (or placed on credit/COD).
 
     Dr programme commission_expense / Cr station commission_pending. One accrual per
     reference: a repeat with the same amount returns it, another amount is a Conflict.
     """
     debit, credit = COMMISSION_ACCRUAL_ACCOUNTS
-    return _post_for_station(scope=scope, station=station, kind=TransactionKind.COMMISSION_ACCRUAL, debit=debit,
-                             credit=credit, amount_fen=amount_fen, reference=reference,
-                             dedupe_key=_commission_key(TransactionKind.COMMISSION_ACCRUAL, reference), memo=memo,
-                             accounts=accounts)
+    kind = TransactionKind.COMMISSION_ACCRUAL
+    return StationPosting(kind, debit, credit, amount_fen, reference, _commission_key(kind, reference), memo)
+
+
+@transaction.atomic
+def accrue_commission(*, scope: Scope, station: Station, amount_fen: int, reference: Reference,
+                      memo: str = "", accounts: dict | None = None) -> Transaction:
+    """Post commission_accrual(...) for the station."""
+    return _post_for_station(scope=scope, station=station, accounts=accounts, **vars(commission_accrual(
+        amount_fen=amount_fen, reference=reference, memo=memo)))
 
 
 def _locked_accrual(station: Station, reference: Reference) -> tuple[Transaction, int]:

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from cuntao.core.db import insert_new
 from cuntao.core.errors import Conflict, Forbidden
 from cuntao.core.scope import Scope
 from cuntao.network.models import Station
@@ -116,12 +117,15 @@ class NoticeRequest:
 
 def notices_enqueue(*, events: list[NoticeRequest], villager: Villager | None = None,
                     relative: MigrantRelative | None = None, county_id: int | None = None,
-                    station_id: int | None = None, actor=None, now: datetime | None = None) -> dict[str, list[Notice]]:
+                    station_id: int | None = None, actor=None, now: datetime | None = None,
+                    new_events: bool = False) -> dict[str, list[Notice]]:
     """notice_enqueue for several events about one villager at once (an order placed and paid).
 
     The same rules per event, in one look-up of the dedupe keys, one read of the
     recipients and one insert: an order's two notices cost three queries, not six.
-    Returns the notices by dedupe key, queued now or earlier.
+    new_events says the keys name rows this transaction has just made, so nothing can
+    have been queued for them: no look-up then. Returns the notices by dedupe key,
+    queued now or earlier.
     """
     villager, county_id = _notice_villager(villager, relative, county_id)
     specs = {}
@@ -137,8 +141,9 @@ def notices_enqueue(*, events: list[NoticeRequest], villager: Villager | None = 
 
     with transaction.atomic(savepoint=False):
         # Only the ids first, unordered: the usual answer is "none", and a narrow query is cheaper.
-        existing = dict(Notice.objects.filter(county_id=county_id, dedupe_key__in=list(specs)).order_by()
-                        .values_list("pk", "dedupe_key"))
+        existing = {} if new_events else dict(
+            Notice.objects.filter(county_id=county_id, dedupe_key__in=list(specs)).order_by()
+            .values_list("pk", "dedupe_key"))
         queued: dict[str, list[Notice]] = {key: [] for key in specs}
         if existing:
             for notice in Notice.objects.filter(pk__in=list(existing)).order_by("pk"):
@@ -165,7 +170,7 @@ def notices_enqueue(*, events: list[NoticeRequest], villager: Villager | None = 
                         next_attempt_at=None if recipient.channel == Channel.IN_PERSON else now,
                         dedupe_key=event.dedupe_key, recipient_key=recipient.key, created_by=actor,
                     ))
-        for notice in Notice.objects.bulk_create(notices):
+        for notice in insert_new(notices):
             queued[notice.dedupe_key].append(notice)
         return queued
 

@@ -19,9 +19,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cuntao.catalog.models import Category, Product
-from cuntao.catalog.services import product_lock_for_update
-from cuntao.core.db import only_row
+from cuntao.catalog.models import Product
+from cuntao.catalog.services import ProductForSale, product_lock_for_sale, product_lock_for_update, product_stock_move
+from cuntao.core.db import insert_new, pk_where
 from cuntao.core.errors import Conflict, DomainError, Forbidden, NotFound
 from cuntao.core.money import format_fen
 from cuntao.core.scope import Scope
@@ -174,12 +174,6 @@ def commission_of(line_total_fen: int, rate_bp: int) -> int:
     return line_total_fen * rate_bp // 10_000
 
 
-def _commission_rates(products) -> dict[int, int]:
-    """Commission rate (basis points) by category id of the products' categories, in one query."""
-    category_ids = {product.category_id for product in products if product.category_id}
-    return dict(Category.objects.filter(pk__in=category_ids).order_by().values_list("pk", "commission_rate_bp"))
-
-
 def _lock_credit_account(villager: Villager) -> CreditAccount | None:
     return CreditAccount.objects.select_for_update().filter(villager_id=villager.pk).first()
 
@@ -210,7 +204,7 @@ def order_place(*, scope: Scope, station: Station, villager: Villager, lines, pa
     if len(key) > 255:
         raise ValidationError({"idempotency_key": [_("An idempotency key has at most 255 characters.")]})
     if key:
-        existing = only_row(Order.objects.filter(station=station, idempotency_key=key))
+        existing = _order_by_key(station, key)
         if existing is not None:
             return existing
     require_station_serving(station)
@@ -232,21 +226,39 @@ def order_place(*, scope: Scope, station: Station, villager: Villager, lines, pa
     if errors:
         raise ValidationError(errors)
 
-    with transaction.atomic():
-        order = _place_locked(scope=scope, station=station, villager=villager, cleaned=cleaned,
-                              payment_method=payment_method, key=key, return_window_days=return_window_days)
-        if order.status == OrderStatus.PLACED and order.payment_method in PROVIDER_PAYMENT_METHODS:
-            _await_payment(order, scope=scope, relative=relative)
-        return order
+    try:
+        with transaction.atomic():
+            order = _place_locked(scope=scope, station=station, villager=villager, cleaned=cleaned,
+                                  payment_method=payment_method, key=key, return_window_days=return_window_days)
+            if order.status == OrderStatus.PLACED and order.payment_method in PROVIDER_PAYMENT_METHODS:
+                _await_payment(order, scope=scope, relative=relative)
+            return order
+    except IntegrityError:
+        # A twin with the same key over other products took no lock in common with this
+        # one; the unique (station, key) index made this one wait, then refused it.
+        existing = _order_by_key(station, key) if key else None
+        if existing is None:
+            raise
+        return existing
+
+
+def _order_by_key(station: Station, key: str) -> Order | None:
+    pk = pk_where(Order, station_id=station.pk, idempotency_key=key)  # nearly always none: no model to build
+    return Order.objects.get(pk=pk) if pk else None
 
 
 def _place_locked(*, scope: Scope, station: Station, villager: Villager, cleaned: list[LineInput],
                   payment_method: str, key: str, return_window_days: int) -> Order:
-    """order_place's work under the product locks; the caller holds the transaction."""
-    products = product_lock_for_update(product_ids=[line.product_id for line in cleaned])
+    """order_place's work under the product locks; the caller holds the transaction.
+
+    The Double-11 hot path: each kind of row takes one statement (the order, its lines,
+    the stock of all of them, its events, the ledger's transactions and entries, the
+    notices), and the statements are built once (product_lock_for_sale, insert_new).
+    """
+    products = product_lock_for_sale(product_ids=[line.product_id for line in cleaned])
     if key:
         # A twin with the same key may have committed while this one waited for the locks.
-        existing = only_row(Order.objects.filter(station=station, idempotency_key=key))
+        existing = _order_by_key(station, key)
         if existing is not None:
             return existing
     missing = {f"lines.{i}.product_id": [_("This product is not on sale.")]
@@ -262,7 +274,7 @@ def _place_locked(*, scope: Scope, station: Station, villager: Villager, cleaned
             % {"changes": "; ".join(_("%(name)s is now %(new)s (was %(old)s)") % {
                 "name": p.name, "new": format_fen(p.price_fen), "old": format_fen(cleaned[i].expected_unit_price_fen)}
                 for i, p in changed.items())},
-            new_prices={p.pk: p.price_fen for p in changed.values()},
+            new_prices={p.id: p.price_fen for p in changed.values()},
             fields={f"lines.{i}.expected_unit_price_fen": [str(p.price_fen)] for i, p in changed.items()},
         )
     for i, line in enumerate(cleaned):
@@ -287,72 +299,57 @@ def _place_locked(*, scope: Scope, station: Station, villager: Villager, cleaned
                 code="credit_limit_exceeded", fields={"payment_method": [_("Over the credit limit.")]})
 
     now = timezone.now()
-    rates = _commission_rates(products.values())
     order_lines = []
     for line in cleaned:
         product = products[line.product_id]
         line_total = product.price_fen * line.quantity
-        rate = rates.get(product.category_id, 0)
         order_lines.append(OrderLine(
-            product=product, quantity=line.quantity, unit_price_fen=product.price_fen,
-            local_price_fen=product.local_price_fen, commission_rate_bp=rate, line_total_fen=line_total,
-            commission_fen=commission_of(line_total, rate)))
+            product=_product_named(product), quantity=line.quantity, unit_price_fen=product.price_fen,
+            local_price_fen=product.local_price_fen, commission_rate_bp=product.commission_rate_bp,
+            line_total_fen=line_total, commission_fen=commission_of(line_total, product.commission_rate_bp)))
     local_total = (sum((line.local_price_fen or line.unit_price_fen) * line.quantity for line in order_lines)
                    if any(line.local_price_fen for line in order_lines) else 0)
     # Paid at once: written paid, with both events (placed, paid), rather than placed and then updated.
     pays_now = payment_method in (PaymentMethod.CASH_NOW, PaymentMethod.CREDIT)
-    try:
-        # A twin with the same key over other products took no lock in common with this
-        # one; the unique (station, key) index makes it wait here, then refuses it.
-        with transaction.atomic():
-            order = Order.objects.create(
-                county_id=station.county_id, station=station, villager=villager, placed_by=scope.user,
-                number=_new_number(station, now), status=OrderStatus.PAID if pays_now else OrderStatus.PLACED,
-                payment_method=payment_method, goods_total_fen=goods_total, local_total_fen=local_total,
-                commission_fen=sum(line.commission_fen for line in order_lines),
-                commission_state=CommissionState.PENDING, return_window_days=return_window_days,
-                idempotency_key=key, placed_at=now, paid_at=now if pays_now else None)
-    except IntegrityError:
-        existing = only_row(Order.objects.filter(station=station, idempotency_key=key)) if key else None
-        if existing is None:
-            raise
-        return existing
+    [order] = insert_new([Order(
+        county_id=station.county_id, station=station, villager=villager, placed_by=scope.user,
+        number=_new_number(station, now), status=OrderStatus.PAID if pays_now else OrderStatus.PLACED,
+        payment_method=payment_method, goods_total_fen=goods_total, local_total_fen=local_total,
+        commission_fen=sum(line.commission_fen for line in order_lines),
+        commission_state=CommissionState.PENDING, return_window_days=return_window_days,
+        idempotency_key=key, placed_at=now, paid_at=now if pays_now else None)])
     for line in order_lines:
         line.order = order
-    OrderLine.objects.bulk_create(order_lines)
-    for line in cleaned:
-        # The row is locked and its stock checked above; the CHECK (stock >= 0) is the backstop.
-        Product.objects.filter(pk=line.product_id).update(stock=F("stock") - line.quantity)
+    insert_new(order_lines)
+    product_stock_move(changes={line.product_id: -line.quantity for line in cleaned})
     steps = [("", OrderStatus.PLACED)] + ([(OrderStatus.PLACED, OrderStatus.PAID)] if pays_now else [])
-    events = OrderEvent.objects.bulk_create([
+    events = insert_new([
         OrderEvent(order=order, county_id=order.county_id, actor=scope.user, at=now, from_status=from_status,
                    to_status=to_status) for from_status, to_status in steps])
     order.placed_rows = (order_lines, events)  # what the answer shows, without reading it back
 
     ref = Reference.to(order)
     memo = _("Order %(number)s") % {"number": order.number}
-    # The payment's and the commission's accounts in one read rather than one per posting.
-    kinds = ({PaymentMethod.CASH_NOW: ledger.CASH_PAYMENT_ACCOUNTS, PaymentMethod.CREDIT: ledger.CREDIT_SALE_ACCOUNTS}
-             .get(payment_method, ()) + (ledger.COMMISSION_ACCRUAL_ACCOUNTS if order.commission_fen else ()))
-    accounts = ledger.accounts_of_station(station=station, kinds=kinds) if kinds else {}
-    if payment_method == PaymentMethod.CASH_NOW:
-        ledger.record_cash_payment(scope=scope, station=station, amount_fen=goods_total, reference=ref, memo=memo,
-                                   accounts=accounts)
-    elif payment_method == PaymentMethod.CREDIT:
-        ledger.record_credit_sale(scope=scope, station=station, amount_fen=goods_total, reference=ref, memo=memo,
-                                  accounts=accounts)
-        if credit is None:  # pragma: no cover - a zero limit refused above
-            raise AssertionError("credit order without a credit account")
+    payment = {PaymentMethod.CASH_NOW: ledger.cash_payment,
+               PaymentMethod.CREDIT: ledger.credit_sale}.get(payment_method)
+    postings = (([payment(amount_fen=goods_total, reference=ref, memo=memo)] if payment else [])
+                + ([ledger.commission_accrual(amount_fen=order.commission_fen, reference=ref, memo=memo)]
+                   if order.commission_fen else []))
+    if postings:
+        ledger.post_new_events(scope=scope, station=station, postings=postings)
+    if credit is not None:
         CreditAccount.objects.filter(pk=credit.pk).update(outstanding_fen=F("outstanding_fen") + goods_total)
-    if order.commission_fen:
-        ledger.accrue_commission(scope=scope, station=station, amount_fen=order.commission_fen, reference=ref, memo=memo,
-                                 accounts=accounts)
     params = {"order_no": order.number, "amount": yuan(goods_total)}
-    # Placed and paid are told together: one look-up, one insert.
+    # Placed and paid are told together, in one insert; the order is new, so nothing was told of it before.
     notices_enqueue(events=[NoticeRequest("order_placed", f"order:{order.pk}:placed", params)]
                     + ([NoticeRequest("order_paid", f"order:{order.pk}:paid", params)] if pays_now else []),
-                    villager=villager, station_id=station.pk, actor=scope.user)
+                    villager=villager, station_id=station.pk, actor=scope.user, new_events=True)
     return order
+
+
+def _product_named(product: ProductForSale) -> Product:
+    """The line's product as a model with only its name read (the answer shows it); the rest loads if asked."""
+    return Product.from_db(None, ["id", "name"], [product.id, product.name])
 
 
 # --- the way to the villager -----------------------------------------------------------
@@ -454,8 +451,7 @@ def _undo(order: Order, *, scope: Scope, to_status: str, reason: str, now: datet
     """
     lines = list(order.lines.all())
     product_lock_for_update(product_ids=[line.product_id for line in lines])
-    for line in lines:
-        Product.objects.filter(pk=line.product_id).update(stock=F("stock") + line.quantity)
+    product_stock_move(changes={line.product_id: line.quantity for line in lines})
     ref = Reference.to(order)
     memo = _("Order %(number)s: %(reason)s") % {"number": order.number, "reason": reason}
     if order.paid_at is not None:
