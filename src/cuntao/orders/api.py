@@ -48,7 +48,7 @@ from cuntao.orders.services import (
     pay_link_url,
     return_window_ends,
 )
-from cuntao.villagers.selectors import villager_get_for_actor
+from cuntao.villagers.selectors import villager_get_for_actor, villager_with_station_for_actor
 
 router = Router(tags=["orders"])
 
@@ -180,7 +180,7 @@ def create_order(request: HttpRequest, payload: OrderIn,
                  idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
     # Read before idempotent_create's transaction: on SQLite it holds the one write lock.
     scope = request.scope
-    villager = villager_get_for_actor(scope=scope, villager_id=payload.villager_id, related=("station",))
+    villager = villager_with_station_for_actor(scope=scope, villager_id=payload.villager_id)
     if payload.station is None and villager.station_id == scope.station_id:
         station = villager.station  # the partner's own station, already read with the villager
     else:

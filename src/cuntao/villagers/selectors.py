@@ -2,10 +2,14 @@
 
 import re
 
+from django.db import connection
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
+from cuntao.core.db import Columns
+from cuntao.core.errors import NotFound
 from cuntao.core.pinyin import has_chinese, name_initials, name_pinyin
 from cuntao.core.scope import Scope, get_in_scope
+from cuntao.network.models import Station
 from cuntao.villagers.models import Household, MigrantRelative, Villager
 
 PHONE_QUERY = re.compile(r"^\+?[\d\s-]{3,}$")
@@ -46,11 +50,32 @@ def villager_search(qs: QuerySet[Villager], q: str) -> QuerySet[Villager]:
     return qs.filter(match).annotate(search_rank=rank).order_by("search_rank", "name_pinyin", "pk")
 
 
-def villager_get_for_actor(*, scope: Scope, villager_id: int, lock: bool = False,
-                           related: tuple[str, ...] = ("household", "station", "county")) -> Villager:
-    """The villager if the scope reaches them; related names what the caller will read (a hot path reads less)."""
-    qs = scope.filter(Villager.objects.select_related(*related))
+def villager_get_for_actor(*, scope: Scope, villager_id: int, lock: bool = False) -> Villager:
+    """The villager, with household, station and county, if the scope reaches them."""
+    qs = scope.filter(Villager.objects.select_related("household", "station", "county"))
     return get_in_scope(qs, name="villager", lock=lock, pk=villager_id)
+
+
+_VILLAGER, _STATION = Columns(Villager, "v"), Columns(Station, "s")
+
+
+def villager_with_station_for_actor(*, scope: Scope, villager_id: int) -> Villager:
+    """villager_get_for_actor with the station only, in one hand-written statement.
+
+    For placing an order, the Double-11 hot path. The scope is checked on the row, as
+    scope.filter would: the villager's station for a partner, their county for staff.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {_VILLAGER.sql}, {_STATION.sql} FROM villagers_villager v "
+                       "JOIN network_station s ON s.id = v.station_id WHERE v.id = %s", [villager_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise NotFound(detail="villager")
+    villager = _VILLAGER.build(row[:len(_VILLAGER)])
+    if not scope.may_reach_station(villager.station_id, villager.county_id):
+        raise NotFound(detail="villager")
+    villager.station = _STATION.build(row[len(_VILLAGER):])
+    return villager
 
 
 def household_list(*, scope: Scope, station_id: int | None = None, q: str | None = None) -> QuerySet[Household]:
