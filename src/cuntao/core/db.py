@@ -130,15 +130,17 @@ def pk_where(model: type[Model], **equal) -> int | None:
 class Columns:
     """A model's columns in a hand-written SELECT, and the model built back from them.
 
-    `Columns(Villager, "v").sql` is "v.id, v.county_id, …"; `build(values)` applies
+    `Columns(Villager, "v").sql` is "v.id, v.county_id, …" (with only=, those fields,
+    the others deferred as by .only()); `build(values)` applies
     the converters the ORM applies (SQLite's datetimes and booleans, JSON) and returns
     the model as a queryset would. For hot-path reads whose ORM compiling costs more
     than the database's work; the query text stays plain SQL next to its caller.
     """
 
-    def __init__(self, model: type[Model], alias: str):
+    def __init__(self, model: type[Model], alias: str, only: tuple[str, ...] = ()):
         self.model = model
-        self.fields = [f for f in model._meta.concrete_fields if not f.generated]
+        self.fields = ([model._meta.get_field(name) for name in only] if only
+                       else [f for f in model._meta.concrete_fields if not f.generated])
         quote = connection.ops.quote_name
         self.sql = ", ".join(f"{alias}.{quote(f.column)}" for f in self.fields)
         self.attnames = [f.attname for f in self.fields]
