@@ -216,3 +216,27 @@ def test_a_picture_with_absurdly_many_pixels_is_refused(admin_scope, media):
     with pytest.raises(ValidationError) as caught:
         product_create(scope=admin_scope, picture=big, **good())
     assert "picture" in caught.value.message_dict
+
+
+def test_lock_for_sale_reads_price_stock_and_the_category_rate_of_each_product(db):
+    from cuntao.catalog.services import product_lock_for_sale
+
+    cooker = make_product(name="电饭煲", price_fen=19900, local_price_fen=25900,
+                          category=CategoryFactory(slug="hot-appliances", commission_rate_bp=300))
+    seed = make_product(name="玉米种子", price_fen=3500, category=CategoryFactory(slug="hot-seed", commission_rate_bp=0))
+    got = product_lock_for_sale(product_ids=[seed.pk, cooker.pk, 10**9, cooker.pk])
+    assert list(got) == sorted([cooker.pk, seed.pk])  # id order, the order the locks are taken in
+    assert got[cooker.pk] == (cooker.pk, "电饭煲", 19900, 25900, 10, True, cooker.category_id, 300)
+    assert got[seed.pk].commission_rate_bp == 0 and got[seed.pk].local_price_fen is None
+    assert got[seed.pk].listed is True  # a bool on SQLite too
+
+
+def test_stock_moves_for_all_products_in_one_statement_and_never_below_zero(db):
+    from cuntao.catalog.services import product_stock_move
+
+    a, b = make_product(name="甲", stock=5), make_product(name="乙", stock=7)
+    product_stock_move(changes={a.pk: -2, b.pk: 3})
+    assert dict(Product.objects.filter(pk__in=[a.pk, b.pk]).values_list("pk", "stock")) == {a.pk: 3, b.pk: 10}
+    with pytest.raises(IntegrityError), transaction.atomic():
+        product_stock_move(changes={a.pk: -1, b.pk: -11})  # the CHECK refuses the whole statement
+    assert dict(Product.objects.filter(pk__in=[a.pk, b.pk]).values_list("pk", "stock")) == {a.pk: 3, b.pk: 10}

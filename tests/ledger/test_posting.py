@@ -259,3 +259,52 @@ def test_cash_refund_beyond_cash_in_hand_shows_what_the_county_owes_the_partner(
     record_cash_refund(scope=scope, station=station, amount_fen=1000, reference=ref, dedupe_key="r1")
     record_cash_refund(scope=scope, station=station, amount_fen=200, reference=order_ref())
     assert shown(scope, station)["cash_in_hand"] == -200
+
+
+def test_new_events_post_the_same_lines_and_keys_as_the_helpers_in_two_statements(scope, station):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from cuntao.ledger.services import cash_payment, commission_accrual, post_new_events
+
+    by_helper, by_batch = order_ref(), order_ref()
+    record_cash_payment(scope=scope, station=station, amount_fen=990, reference=by_helper)
+    accrue_commission(scope=scope, station=station, amount_fen=45, reference=by_helper)
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        posted = post_new_events(scope=scope, station=station, postings=[
+            cash_payment(amount_fen=990, reference=by_batch), commission_accrual(amount_fen=45, reference=by_batch)])
+    inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+    assert len(inserts) == 2  # every transaction in one, every entry in the other
+    assert [lines_of(t) for t in posted] == [{"cash_in_hand": 990, "sales": -990},
+                                             {"commission_expense": 45, "commission_pending": -45}]
+
+    def keys(ref):
+        return sorted(Transaction.objects.filter(reference_id=ref.id).values_list("dedupe_key", flat=True))
+
+    assert keys(by_batch) == [k.replace(by_helper.id, by_batch.id) for k in keys(by_helper)]
+    assert commission_state(county_id=station.county_id, reference=by_batch) == \
+        commission_state(county_id=station.county_id, reference=by_helper)
+    assert not unbalanced_transactions()
+
+
+def test_new_events_refuse_a_key_already_posted_and_write_nothing(scope, station):
+    from cuntao.ledger.services import cash_payment, post_new_events
+
+    ref = order_ref()
+    record_cash_payment(scope=scope, station=station, amount_fen=990, reference=ref)
+    before = Entry.objects.count()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        post_new_events(scope=scope, station=station, postings=[cash_payment(amount_fen=990, reference=ref)])
+    with pytest.raises(ValidationError), transaction.atomic():
+        post_new_events(scope=scope, station=station, postings=[cash_payment(amount_fen=-5, reference=order_ref())])
+    assert Entry.objects.count() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_new_events_are_written_only_inside_the_callers_transaction(partner, scope_of):
+    from cuntao.ledger.services import cash_payment, post_new_events
+
+    with pytest.raises(RuntimeError):  # in autocommit, a failure between the two inserts would split a posting
+        post_new_events(scope=scope_of(partner.user), station=partner.station,
+                        postings=[cash_payment(amount_fen=5, reference=order_ref())])
+    assert not Transaction.objects.exists()

@@ -25,6 +25,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from cuntao.core.errors import Conflict, DomainError, Forbidden, NotFound
 from cuntao.core.scope import Role, Scope
+from cuntao.logistics.conf import remind_after_days, return_after_days
 from cuntao.logistics.models import (
     MAX_PICKUP_ATTEMPTS,
     Direction,
@@ -41,7 +42,6 @@ from cuntao.logistics.models import (
     StationReceipt,
     StationShelf,
 )
-from cuntao.logistics.conf import remind_after_days, return_after_days
 from cuntao.logistics.selectors import parcel_list
 from cuntao.logistics.signals import ParcelChange, parcel_changed
 from cuntao.network.models import Station

@@ -12,7 +12,7 @@ from django.urls import NoReverseMatch, reverse
 
 from cuntao.core.errors import NotFound
 from cuntao.core.scope import Scope, get_in_scope
-from cuntao.produce.models import Brand, BoxStatus, Cooperative, Member, PackedBox
+from cuntao.produce.models import BoxStatus, Brand, Cooperative, Member, PackedBox
 from cuntao.shop import boxes
 from cuntao.shop.models import CartLine, Listing, PayoutShare, ShopOrder, ShopOrderStatus
 from cuntao.shop.services import buyer_of, may_manage_cooperative

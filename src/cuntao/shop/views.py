@@ -24,7 +24,15 @@ from cuntao.core.forms import add_service_errors
 from cuntao.core.money import parse_yuan
 from cuntao.shop import selectors, services
 from cuntao.shop.feed import feed_csv, feed_row
-from cuntao.shop.forms import BuyerLoginForm, BuyerRegisterForm, DeliveryForm, QuantityForm, ReasonForm, RefundForm, ShipForm
+from cuntao.shop.forms import (
+    BuyerLoginForm,
+    BuyerRegisterForm,
+    DeliveryForm,
+    QuantityForm,
+    ReasonForm,
+    RefundForm,
+    ShipForm,
+)
 from cuntao.shop.models import Buyer, ShopOrderStatus
 
 
