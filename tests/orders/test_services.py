@@ -361,3 +361,21 @@ def test_partner_of_another_station_cannot_cancel(scope, scope_of, station, vill
     far = scope_of(Partner.objects.get(station=far_station).user)
     with pytest.raises(NotFound):
         order_cancel(scope=far, order=order, reason="x")
+
+
+def test_an_order_number_already_taken_that_day_is_drawn_again(scope, station, villager, cooker, monkeypatch):
+    from django.db import IntegrityError
+
+    from cuntao.orders import services
+
+    first = place(scope, station, villager, cooker)
+    drawn = iter([first.number, f"{station.code}-FRESH1"])
+    monkeypatch.setattr(services, "_new_number", lambda station, now: next(drawn))
+    second = place(scope, station, villager, cooker, idempotency_key="another")
+    assert second.number == f"{station.code}-FRESH1"
+    assert Product.objects.get(pk=cooker.pk).stock == 8  # one unit each: the drawn-again try took stock once
+    assert Transaction.objects.filter(reference_id=str(second.pk)).count() == 2  # its payment and commission once
+    monkeypatch.setattr(services, "_new_number", lambda station, now: first.number)
+    with pytest.raises(IntegrityError):  # never free: after a few draws it gives up and changes nothing
+        place(scope, station, villager, cooker)
+    assert Order.objects.count() == 2 and Product.objects.get(pk=cooker.pk).stock == 8

@@ -164,6 +164,10 @@ def _clean_lines(lines) -> list[LineInput]:
     return cleaned
 
 
+# Tries at a fresh number when one was taken (one in 16.7 million per order that day).
+NUMBER_ATTEMPTS = 3
+
+
 def _new_number(station: Station, now: datetime) -> str:
     # Station code, date and a random tail: readable over the phone, unique by the index.
     return f"{station.code}-{now:%y%m%d}-{secrets.token_hex(3).upper()}"
@@ -226,20 +230,26 @@ def order_place(*, scope: Scope, station: Station, villager: Villager, lines, pa
     if errors:
         raise ValidationError(errors)
 
-    try:
-        with transaction.atomic():
-            order = _place_locked(scope=scope, station=station, villager=villager, cleaned=cleaned,
-                                  payment_method=payment_method, key=key, return_window_days=return_window_days)
-            if order.status == OrderStatus.PLACED and order.payment_method in PROVIDER_PAYMENT_METHODS:
-                _await_payment(order, scope=scope, relative=relative)
-            return order
-    except IntegrityError:
-        # A twin with the same key over other products took no lock in common with this
-        # one; the unique (station, key) index made this one wait, then refused it.
-        existing = _order_by_key(station, key) if key else None
-        if existing is None:
-            raise
-        return existing
+    attempt = 0
+    while True:
+        attempt += 1
+        number = _new_number(station, timezone.now())
+        try:
+            with transaction.atomic():
+                order = _place_locked(scope=scope, station=station, villager=villager, cleaned=cleaned, number=number,
+                                      payment_method=payment_method, key=key, return_window_days=return_window_days)
+                if order.status == OrderStatus.PLACED and order.payment_method in PROVIDER_PAYMENT_METHODS:
+                    _await_payment(order, scope=scope, relative=relative)
+                return order
+        except IntegrityError:
+            # A twin with the same key over other products took no lock in common with this
+            # one; the unique (station, key) index made this one wait, then refused it.
+            existing = _order_by_key(station, key) if key else None
+            if existing is not None:
+                return existing
+            # Or the number's random tail met another order's that day: draw again.
+            if attempt == NUMBER_ATTEMPTS or pk_where(Order, number=number) is None:
+                raise
 
 
 def _order_by_key(station: Station, key: str) -> Order | None:
@@ -247,7 +257,7 @@ def _order_by_key(station: Station, key: str) -> Order | None:
     return Order.objects.get(pk=pk) if pk else None
 
 
-def _place_locked(*, scope: Scope, station: Station, villager: Villager, cleaned: list[LineInput],
+def _place_locked(*, scope: Scope, station: Station, villager: Villager, cleaned: list[LineInput], number: str,
                   payment_method: str, key: str, return_window_days: int) -> Order:
     """order_place's work under the product locks; the caller holds the transaction.
 
@@ -313,7 +323,7 @@ def _place_locked(*, scope: Scope, station: Station, villager: Villager, cleaned
     pays_now = payment_method in (PaymentMethod.CASH_NOW, PaymentMethod.CREDIT)
     [order] = insert_new([Order(
         county_id=station.county_id, station=station, villager=villager, placed_by=scope.user,
-        number=_new_number(station, now), status=OrderStatus.PAID if pays_now else OrderStatus.PLACED,
+        number=number, status=OrderStatus.PAID if pays_now else OrderStatus.PLACED,
         payment_method=payment_method, goods_total_fen=goods_total, local_total_fen=local_total,
         commission_fen=sum(line.commission_fen for line in order_lines),
         commission_state=CommissionState.PENDING, return_window_days=return_window_days,
