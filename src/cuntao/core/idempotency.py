@@ -58,15 +58,13 @@ def idempotent_create(request, *, key: str | None, create: Callable[[], tuple[in
         raise DomainError(_("The Idempotency-Key header must have 1 to %(max)s characters.") % {"max": MAX_KEY_LENGTH},
                           code="invalid_idempotency_key", fields={"Idempotency-Key": [_("Use a fresh random value such as a UUID.")]})
     fingerprint = request_fingerprint(request)
-    replay = _stored_response(request.user, key, fingerprint)
-    if replay is not None:
-        return replay
     claimed = False
     try:
         with write_transaction():
-            # Claim the key first: a concurrent twin waits here until this commits, then
-            # meets the unique (user, key) index. Its transaction had done nothing else, so
-            # it rolls back whole, with no savepoint around the claim.
+            # Claim the key first, with no look-up before: nearly every key is new. A
+            # repeat meets the unique (user, key) index here, and a concurrent twin waits
+            # here until the first commits, then meets it. Its transaction had done
+            # nothing else, so it rolls back whole, with no savepoint around the claim.
             [record] = insert_new([IdempotencyRecord(user=request.user, key=key, request_hash=fingerprint,
                                                      response_status=0, response_body={})])
             claimed = True

@@ -197,8 +197,9 @@ def order_place(*, scope: Scope, station: Station, villager: Villager, lines, pa
     cash_now and credit orders are paid at once; cash_on_delivery stays placed until
     the hand-over; online and relative_pays orders await the provider's payment (a
     relative_pays order sends a pay link to relative_id, one of the villager's migrant
-    relatives) and are cancelled if unpaid by payment_due_at. A repeat with the same idempotency_key at the station returns the
-    first order.
+    relatives) and are cancelled if unpaid by payment_due_at. A repeat with the same
+    idempotency_key at the station returns the first order (found under the product
+    locks, so a twin waits for the first to commit).
 
     The checks that need no lock run before the transaction, so on SQLite the single
     write lock is held only for the locked reads and the writes.
@@ -207,10 +208,6 @@ def order_place(*, scope: Scope, station: Station, villager: Villager, lines, pa
     key = (idempotency_key or "").strip()
     if len(key) > 255:
         raise ValidationError({"idempotency_key": [_("An idempotency key has at most 255 characters.")]})
-    if key:
-        existing = _order_by_key(station, key)
-        if existing is not None:
-            return existing
     require_station_serving(station)
     errors: dict[str, list[str]] = {}
     if villager.station_id != station.pk:
