@@ -94,11 +94,17 @@ class Result:
     errors: list[str] = field(default_factory=list)
     sent: int = 0  # every request answered, warm-up included
     server_cpu_s: float = 0.0  # the server's CPU time over the counted time
+    client_cpu_s: float = 0.0  # the load generator's own CPU time over the counted time
 
     @property
     def server_cpu_ms(self) -> float:
         """The server's CPU time per request answered in the counted time."""
         return round(1000 * self.server_cpu_s / max(1, len(self.latencies_ms)), 2)
+
+    @property
+    def client_cpu_ms(self) -> float:
+        """The load generator's CPU time per request answered in the counted time."""
+        return round(1000 * self.client_cpu_s / max(1, len(self.latencies_ms)), 2)
 
     @property
     def ok(self) -> int:
@@ -179,9 +185,10 @@ def run_clients(host: str, port: int, *, clients: int, duration_s: float, next_r
     stop_at = measure_from + duration_s
     start_gate.wait()
     time.sleep(max(0.0, measure_from - time.perf_counter()))
-    cpu_before = cpu_seconds(server_pid)
+    cpu_before, own_before = cpu_seconds(server_pid), time.process_time()
     time.sleep(max(0.0, stop_at - time.perf_counter()))
     result.server_cpu_s = cpu_seconds(server_pid) - cpu_before
+    result.client_cpu_s = time.process_time() - own_before
     for t in threads:
         t.join()
     result.seconds = min(time.perf_counter(), stop_at) - measure_from

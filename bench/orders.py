@@ -101,7 +101,8 @@ def main() -> None:
                               "p99_ms": round(result.percentile(0.99), 1)})
                 # The server's CPU per request is less noisy than the rate on a shared machine.
                 details.append({"clients": clients, "statuses": result.statuses, "workers": args.workers,
-                                "threads": args.threads, "server_cpu_ms": result.server_cpu_ms})
+                                "threads": args.threads, "server_cpu_ms": result.server_cpu_ms,
+                                "client_cpu_ms": result.client_cpu_ms})
         from raw_orders import raw_orders_per_s
 
         raw = raw_orders_per_s(env, db, world, seconds=args.raw_seconds)
