@@ -77,8 +77,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, nargs="+", default=[32, 8])
     parser.add_argument("--seconds", type=float, default=20.0, help="measured time per client count")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=2, help="threads per worker")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker (1: sync workers, as `cuntao serve`)")
     parser.add_argument("--raw-seconds", type=float, default=10.0)
     args = parser.parse_args()
 

@@ -80,8 +80,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32, help="scanners at once")
     parser.add_argument("--parcels", type=int, default=20_000)
     parser.add_argument("--seconds", type=float, default=20.0, help="measured time")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=2, help="threads per worker")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker (1: sync workers, as `cuntao serve`)")
     args = parser.parse_args()
 
     with fresh_database() as (env, db):

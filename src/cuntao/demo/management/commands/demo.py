@@ -35,7 +35,9 @@ class Command(BaseCommand):
             return
         helpers = [] if no_background else [self.start_background(command) for command in BACKGROUND]
         try:
-            serve(bind=f"127.0.0.1:{port}", workers=workers)
+            # Threads: the browser is the client, with no proxy in front, and it opens
+            # connections ahead that may send nothing; a sync worker would wait on one.
+            serve(bind=f"127.0.0.1:{port}", workers=workers, threads=4)
         finally:
             for process in helpers:
                 process.terminate()
