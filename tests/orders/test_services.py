@@ -379,3 +379,14 @@ def test_an_order_number_already_taken_that_day_is_drawn_again(scope, station, v
     with pytest.raises(IntegrityError):  # never free: after a few draws it gives up and changes nothing
         place(scope, station, villager, cooker)
     assert Order.objects.count() == 2 and Product.objects.get(pk=cooker.pk).stock == 8
+
+
+def test_the_order_number_carries_the_local_date(scope, station, villager, cooker, monkeypatch):
+    import datetime
+
+    from cuntao.orders import services
+
+    # 19:30 UTC on 29 November is 03:30 on 30 November in China Standard Time.
+    late = datetime.datetime(2026, 11, 29, 19, 30, tzinfo=datetime.UTC)
+    monkeypatch.setattr(services.timezone, "now", lambda: late)
+    assert place(scope, station, villager, cooker).number.startswith(f"{station.code}-261130-")

@@ -170,7 +170,8 @@ NUMBER_ATTEMPTS = 3
 
 def _new_number(station: Station, now: datetime) -> str:
     # Station code, date and a random tail: readable over the phone, unique by the index.
-    return f"{station.code}-{now:%y%m%d}-{secrets.token_hex(3).upper()}"
+    # The local date: an order placed at 03:37 in Jinzhai is that day's, not yesterday's in UTC.
+    return f"{station.code}-{timezone.localtime(now):%y%m%d}-{secrets.token_hex(3).upper()}"
 
 
 def commission_of(line_total_fen: int, rate_bp: int) -> int:
