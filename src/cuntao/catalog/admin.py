@@ -8,17 +8,13 @@ from django.utils.translation import gettext_lazy as _
 
 from cuntao.catalog import services
 from cuntao.catalog.models import Category, Merchant, MerchantEvent, Product, ProductEvent
+from cuntao.core.admin import ReadOnlyInline
 from cuntao.core.money import format_fen
 
 
-class MerchantEventInline(admin.TabularInline):
+class MerchantEventInline(ReadOnlyInline):
     model = MerchantEvent
-    extra = 0
-    can_delete = False
     readonly_fields = fields = ["action", "actor", "at"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Merchant)
@@ -82,14 +78,9 @@ class ProductAdminForm(forms.ModelForm):
         return data
 
 
-class ProductEventInline(admin.TabularInline):
+class ProductEventInline(ReadOnlyInline):
     model = ProductEvent
-    extra = 0
-    can_delete = False
     readonly_fields = fields = ["action", "changes", "actor", "at"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Product)

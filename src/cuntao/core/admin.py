@@ -16,3 +16,29 @@ class IdempotencyRecordAdmin(admin.ModelAdmin):
     list_display = ["key", "user", "response_status", "created_at"]
     search_fields = ["key", "user__username"]
     readonly_fields = [f.name for f in IdempotencyRecord._meta.fields]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For rows only the services write (postings, lots, orders, events): look, never touch."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """The same for rows shown under their parent, such as its event history."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -89,8 +89,7 @@ def _insert_statement(model: type[Model], rows: int) -> tuple[str, list]:
         row = "(" + ", ".join(["%s"] * len(fields)) + ")"
         sql = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
                f"VALUES {', '.join([row] * rows)} RETURNING {quote(meta.pk.column)}")
-        plain = [(field, field.attname, isinstance(field, _PLAIN_FIELDS) and not getattr(field, "auto_now", False))
-                 for field in fields]
+        plain = [(field, field.attname, isinstance(field, _PLAIN_FIELDS)) for field in fields]
         found = _insert_statements[key] = (sql, plain)
     return found
 

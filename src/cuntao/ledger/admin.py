@@ -2,29 +2,14 @@
 
 from django.contrib import admin
 
+from cuntao.core.admin import ReadOnlyAdmin, ReadOnlyInline
 from cuntao.ledger.models import Account, Entry, Settlement, SettlementEvent, Transaction
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class EntryInline(admin.TabularInline):
+class EntryInline(ReadOnlyInline):
     model = Entry
-    extra = 0
     fields = ["account", "amount_fen"]
     readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Account)
@@ -42,15 +27,10 @@ class TransactionAdmin(ReadOnlyAdmin):
     inlines = [EntryInline]
 
 
-class SettlementEventInline(admin.TabularInline):
+class SettlementEventInline(ReadOnlyInline):
     model = SettlementEvent
-    extra = 0
     fields = ["at", "from_status", "to_status", "actor", "note"]
     readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Settlement)

@@ -22,7 +22,7 @@ from django.db.models import Model, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cuntao.core.db import insert_new
+from cuntao.core.db import Columns, insert_new
 from cuntao.core.errors import Conflict, DomainError, Forbidden, NotFound
 from cuntao.core.money import format_fen
 from cuntao.core.scope import Role, Scope
@@ -121,24 +121,25 @@ def accounts_of_station(*, station: Station, kinds) -> dict[str, Account]:
     return found
 
 
-ACCOUNT_COLUMNS = ["id", "county_id", "station_id", "owner", "kind"]
+# created_at is left deferred: a posting needs only the ids and kinds.
+_ACCOUNT = Columns(Account, "a", only=("id", "county_id", "station_id", "owner", "kind"))
 
 
 def _accounts_where(station: Station, station_kinds: list[str], county_kinds: list[str]) -> list[Account]:
     """The station's accounts of station_kinds and its county's of county_kinds, in one statement.
 
     Hand-written: every order reads its accounts, and the ORM's compiling of this
-    query cost more than the query. created_at is left deferred.
+    query cost more than the query.
     """
     def kinds_in(kinds):
-        return f"kind IN ({', '.join(['%s'] * len(kinds))})" if kinds else "1 = 0"
+        return f"a.kind IN ({', '.join(['%s'] * len(kinds))})" if kinds else "1 = 0"
 
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(ACCOUNT_COLUMNS)} FROM ledger_account "
-                       f"WHERE (station_id = %s AND {kinds_in(station_kinds)}) "
-                       f"OR (county_id = %s AND station_id IS NULL AND {kinds_in(county_kinds)})",
+        cursor.execute(f"SELECT {_ACCOUNT.sql} FROM ledger_account a "
+                       f"WHERE (a.station_id = %s AND {kinds_in(station_kinds)}) "
+                       f"OR (a.county_id = %s AND a.station_id IS NULL AND {kinds_in(county_kinds)})",
                        [station.pk, *station_kinds, station.county_id, *county_kinds])
-        return [Account.from_db(connection.alias, ACCOUNT_COLUMNS, row) for row in cursor.fetchall()]
+        return [_ACCOUNT.build(row) for row in cursor.fetchall()]
 
 
 def lock_accounts(accounts: list[Account]) -> None:

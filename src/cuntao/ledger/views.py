@@ -34,13 +34,6 @@ def require_staff_scope(request):
         raise Http404
 
 
-def _form_errors(form, error):
-    if isinstance(error, ValidationError):
-        add_service_errors(form, error)
-    else:
-        form.add_error(None, error.message)
-
-
 @login_required
 def station_money(request, code: str):
     """A station's money: balances, hand-overs, and the way to the cash sheet and statements."""
@@ -50,7 +43,7 @@ def station_money(request, code: str):
         try:
             settlement_submit(scope=request.scope, station=station, **form.cleaned_data)
         except (ValidationError, DomainError) as e:
-            _form_errors(form, e)
+            add_service_errors(form, e)
         else:
             messages.success(request, _("Hand-over recorded; the county will count it."))
             return redirect("ledger:station_money", code=station.code)
@@ -111,7 +104,7 @@ def settlement_detail(request, settlement_id: int):
             try:
                 settlement_confirm(scope=request.scope, settlement=settlement, **form.cleaned_data)
             except (ValidationError, DomainError) as e:
-                _form_errors(form, e)
+                add_service_errors(form, e)
             else:
                 messages.success(request, _("Counted and confirmed."))
                 return redirect("ledger:settlement_detail", settlement_id=settlement.pk)
@@ -166,7 +159,7 @@ def payout_new(request, code: str):
             commission_payout(scope=request.scope, station=station, amount_fen=form.cleaned_data["amount_fen"],
                               note=form.cleaned_data["note"], dedupe_key=f"{request.user.pk}:{form.cleaned_data['token']}")
         except (ValidationError, DomainError) as e:
-            _form_errors(form, e)
+            add_service_errors(form, e)
         else:
             messages.success(request, _("Commission paid out."))
             return redirect("ledger:station_money", code=station.code)

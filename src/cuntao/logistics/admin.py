@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from cuntao.core.admin import ReadOnlyAdmin, ReadOnlyInline
 from cuntao.logistics.models import (
     CountyFleet,
     DeliveryRun,
@@ -14,26 +15,11 @@ from cuntao.logistics.models import (
 )
 
 
-class EventInline(admin.TabularInline):
+class EventInline(ReadOnlyInline):
     """Events are appended by the services, never edited here."""
 
     model = ParcelEvent
-    extra = 0
-    can_delete = False
     fields = readonly_fields = ["at", "place", "kind", "from_status", "to_status", "actor", "note"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Scans, receipts and plans are records of what happened: the admin shows them only."""
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CountyFleet)
@@ -82,14 +68,9 @@ class HomeLocationAdmin(ReadOnlyAdmin):
     list_filter = ["county"]
 
 
-class DeliveryStopInline(admin.TabularInline):
+class DeliveryStopInline(ReadOnlyInline):
     model = DeliveryStop
-    extra = 0
-    can_delete = False
     fields = readonly_fields = ["sequence", "parcel", "at_home", "outcome", "failure_reason", "note", "done_at"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(DeliveryRun)

@@ -102,10 +102,8 @@ def stop_page(request, run_id: int, sequence: int):
     if form is not None and form.is_valid():
         try:
             done = _act(request, stop, action, form.cleaned_data)
-        except ValidationError as e:
+        except (ValidationError, DomainError) as e:
             add_service_errors(form, e)
-        except DomainError as e:
-            form.add_error(None, e.message)
         else:
             if done:
                 return redirect("logistics:run", run_id=stop.run_id)

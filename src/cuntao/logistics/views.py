@@ -156,10 +156,8 @@ def station_returns_page(request, code: str):
         try:
             parcel = parcel_register(scope=request.scope, station=station, direction=Direction.OUTBOUND,
                                      **form.cleaned_data)
-        except ValidationError as e:
+        except (ValidationError, DomainError) as e:
             add_service_errors(form, e)
-        except DomainError as e:
-            form.add_error(None, e.message)
         else:
             messages.success(request, _("Parcel %(code)s registered: print its label.") % {"code": parcel.code})
             return redirect("logistics:parcel", code=parcel.code)
@@ -264,10 +262,8 @@ def handover_page(request, code: str):
                 if not outcome.ok:
                     form.add_error("code", outcome.message)
                 parcel = outcome.parcel
-        except ValidationError as e:
+        except (ValidationError, DomainError) as e:
             add_service_errors(form, e)
-        except DomainError as e:
-            form.add_error(None, e.message)
         if not form.errors:
             messages.success(request, _("Parcel %(code)s handed over.") % {"code": parcel.code})
             return redirect("logistics:shelf", code=parcel.station.code)

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from cuntao.core.admin import ReadOnlyInline
 from cuntao.network.models import County, Partner, Province, StaffMembership, Station, StationStatusEvent, Village
 
 
@@ -22,14 +23,11 @@ class VillageAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
 
-class StationStatusEventInline(admin.TabularInline):
-    model = StationStatusEvent
-    extra = 0
-    can_delete = False
-    readonly_fields = ["from_status", "to_status", "actor", "at", "note"]
+class StationStatusEventInline(ReadOnlyInline):
+    """Status changes go through the county console, which records them."""
 
-    def has_add_permission(self, request, obj=None):
-        return False  # status changes go through the county console, which records them
+    model = StationStatusEvent
+    readonly_fields = ["from_status", "to_status", "actor", "at", "note"]
 
 
 @admin.register(Station)

@@ -82,10 +82,8 @@ def station_application(request, county_id: int):
     if request.method == "POST" and form.is_valid():
         try:
             station, partner, password = services.station_apply(scope=request.scope, **form.cleaned_data)
-        except ValidationError as e:
+        except (ValidationError, DomainError) as e:
             add_service_errors(form, e)
-        except DomainError as e:
-            form.add_error(None, e.message)
         else:
             return render(request, "network/application_done.html",
                           {"station": station, "partner": partner, "password": password})

@@ -1,16 +1,14 @@
 from django.contrib import admin
 
+from cuntao.core.admin import ReadOnlyInline
 from cuntao.notify.models import DeliveredMessage, Notice, NoticeEvent
 
 
-class NoticeEventInline(admin.TabularInline):
-    model = NoticeEvent
-    extra = 0
-    can_delete = False
-    fields = readonly_fields = ["at", "from_status", "to_status", "attempt", "actor", "gateway_message_id", "note"]
+class NoticeEventInline(ReadOnlyInline):
+    """Events are written by the worker and the services, never by hand."""
 
-    def has_add_permission(self, request, obj=None):
-        return False  # events are written by the worker and the services, never by hand
+    model = NoticeEvent
+    fields = readonly_fields = ["at", "from_status", "to_status", "attempt", "actor", "gateway_message_id", "note"]
 
 
 @admin.register(Notice)

@@ -130,10 +130,8 @@ def order_new(request, code: str):
                 relative_id=form.cleaned_data["relative"].pk if form.cleaned_data.get("relative") else None)
         except PriceChanged as e:
             price_changed = e.message
-        except ValidationError as e:
+        except (ValidationError, DomainError) as e:
             add_service_errors(form, e)
-        except DomainError as e:
-            form.add_error(None, e.message)
         else:
             messages.success(request, _("Order %(number)s is placed.") % {"number": order.number})
             return redirect("orders:detail", number=order.number)
@@ -255,10 +253,8 @@ def credit_repay_view(request, villager_id: int):
         try:
             credit_repay(scope=request.scope, villager=villager, amount_fen=form.cleaned_data["amount_fen"],
                          dedupe_key=f"page:{villager.pk}:{form.cleaned_data['token']}")
-        except ValidationError as e:
+        except (ValidationError, DomainError) as e:
             add_service_errors(form, e)
-        except DomainError as e:
-            form.add_error(None, e.message)
         else:
             messages.success(request, _("%(amount)s cash taken from %(villager)s; put it with the station's cash.")
                              % {"amount": format_fen(form.cleaned_data["amount_fen"]), "villager": villager.name})
@@ -359,12 +355,8 @@ def external_new(request, code: str):
                 scope=request.scope, station=station, villager=data["villager"], platform=data["platform"],
                 platform_order_number=data["platform_order_number"], amount_fen=data["amount_fen"],
                 description=data["description"], carrier=data["carrier"], tracking_number=data["tracking_number"])
-        except ValidationError as e:
+        except (ValidationError, DomainError) as e:
             add_service_errors(form, e)
-        except DomainError as e:
-            for field, errors in e.fields.items():
-                form.add_error(field if field in form.fields else None, errors)
-            form.add_error(None, e.message)
         else:
             messages.success(request, _("%(order)s is recorded; the station tracks it until it is handed over.")
                              % {"order": order})
@@ -428,10 +420,8 @@ def fraud_flag_review(request, county_id: int):
         try:
             flag_review(scope=request.scope, county_id=county.pk, flag_key=form.cleaned_data["flag_key"],
                         outcome=form.cleaned_data["outcome"], note=form.cleaned_data["note"])
-        except ValidationError as e:
+        except (ValidationError, DomainError) as e:
             add_service_errors(form, e)
-        except DomainError as e:
-            form.add_error(None, e.message)
         else:
             messages.success(request, _("Review saved."))
             return redirect("orders:fraud_flags", county_id=county.pk)

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from cuntao.core.admin import ReadOnlyAdmin, ReadOnlyInline
 from cuntao.produce.models import (
     AllowedInput,
     Brand,
@@ -102,19 +103,6 @@ class CentralPurchaseAdmin(admin.ModelAdmin):
     list_select_related = ["allowed_input", "cooperative"]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records, lots and lineage change only through the services."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(FarmRecord)
 class FarmRecordAdmin(ReadOnlyAdmin):
     list_display = ["occurred_on", "kind", "plot", "input_name", "dose_per_mu", "compliant"]
@@ -157,14 +145,9 @@ class PackedBoxAdmin(ReadOnlyAdmin):
     search_fields = ["code", "order_ref"]
 
 
-class TransformationItemInline(admin.TabularInline):
+class TransformationItemInline(ReadOnlyInline):
     model = TransformationItem
-    extra = 0
-    can_delete = False
     readonly_fields = [f.name for f in TransformationItem._meta.fields]
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Transformation)

@@ -47,22 +47,14 @@ def _require_staff(request) -> None:
         raise NotFound(detail="staff page")
 
 
-def _domain_error(request, form, error: DomainError) -> None:
-    form.add_error(None, error.message)
-    for field, msgs in error.fields.items():
-        form.add_error(field if field in form.fields else None, msgs)
-
-
 def _run(request, form, action) -> bool:
     """Call the service; put its refusal on the form. True when it went through."""
     try:
         action()
-    except ValidationError as error:
-        add_service_errors(form, error)
     except NotFound:
         raise
-    except DomainError as error:
-        _domain_error(request, form, error)
+    except (ValidationError, DomainError) as error:
+        add_service_errors(form, error)
     else:
         return True
     return False

@@ -1,30 +1,7 @@
 from django.contrib import admin
 
+from cuntao.core.admin import ReadOnlyAdmin, ReadOnlyInline
 from cuntao.shop.models import Buyer, Listing, LotSale, PayoutShare, ShopOrder, ShopOrderEvent, ShopOrderLine
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Orders, sales and shares change only through the services, which move boxes and post to the ledger."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class LineInline(ReadOnlyInline):

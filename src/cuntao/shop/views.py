@@ -206,10 +206,8 @@ def checkout_view(request, cooperative_slug: str):
             order = services.shop_checkout(scope=request.scope,
                                            lines=[(line.listing_id, line.quantity) for line in group.lines],
                                            delivery=delivery, idempotency_key=request.POST.get("idempotency_key", ""))
-        except ValidationError as e:
+        except (ValidationError, DomainError) as e:
             add_service_errors(form, e)
-        except DomainError as e:
-            form.add_error(None, e.message)
         else:
             return _go_pay(request, order)
     return _render(request, "shop/checkout.html", {

@@ -34,10 +34,8 @@ def villager_new(request, code: str):
     if request.method == "POST" and form.is_valid():
         try:
             villager = villager_register(scope=request.scope, station=station, **form.cleaned_data)
-        except ValidationError as e:
+        except (ValidationError, DomainError) as e:
             add_service_errors(form, e)
-        except DomainError as e:
-            form.add_error(None, e.message)
         else:
             messages.success(request, _("%(name)s is registered.") % {"name": villager.name})
             return redirect(villager)
@@ -84,10 +82,8 @@ def relative_new(request, villager_id: int):
     if request.method == "POST" and form.is_valid():
         try:
             relative_add(scope=request.scope, villager=villager, **form.cleaned_data)
-        except ValidationError as e:
+        except (ValidationError, DomainError) as e:
             add_service_errors(form, e)
-        except DomainError as e:
-            form.add_error(None, e.message)
         else:
             messages.success(request, _("Relative added."))
             return redirect(villager)
