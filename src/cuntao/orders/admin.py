@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from cuntao.core.admin import ReadOnlyAdmin, ReadOnlyInline
 from cuntao.orders.models import (
     CreditAccount,
     ExternalOrder,
@@ -15,22 +16,18 @@ from cuntao.orders.models import (
 )
 
 
-class OrderLineInline(admin.TabularInline):
+class OrderLineInline(ReadOnlyInline):
     model = OrderLine
-    extra = 0
-    can_delete = False
     readonly_fields = [f.name for f in OrderLine._meta.fields]
 
 
-class OrderEventInline(admin.TabularInline):
+class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
-    extra = 0
-    can_delete = False
     readonly_fields = [f.name for f in OrderEvent._meta.fields]
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdmin):
     """Read-only: orders change only through the services, which post to the ledger."""
 
     list_display = ["number", "station", "villager", "status", "payment_method", "goods_total_fen", "commission_fen",
@@ -38,15 +35,6 @@ class OrderAdmin(admin.ModelAdmin):
     list_filter = ["status", "payment_method", "commission_state", "county"]
     search_fields = ["number"]
     inlines = [OrderLineInline, OrderEventInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CreditAccount)
@@ -61,15 +49,13 @@ class CreditAccountAdmin(admin.ModelAdmin):
         return False
 
 
-class ExternalOrderEventInline(admin.TabularInline):
+class ExternalOrderEventInline(ReadOnlyInline):
     model = ExternalOrderEvent
-    extra = 0
-    can_delete = False
     readonly_fields = [f.name for f in ExternalOrderEvent._meta.fields]
 
 
 @admin.register(ExternalOrder)
-class ExternalOrderAdmin(admin.ModelAdmin):
+class ExternalOrderAdmin(ReadOnlyAdmin):
     """Read-only: external orders change only through the services, which write the events."""
 
     list_display = ["__str__", "station", "villager", "status", "amount_fen", "tracking_number", "recorded_at"]
@@ -77,46 +63,17 @@ class ExternalOrderAdmin(admin.ModelAdmin):
     search_fields = ["platform_order_number", "tracking_number"]
     inlines = [ExternalOrderEventInline]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(FlagReview)
-class FlagReviewAdmin(admin.ModelAdmin):
+class FlagReviewAdmin(ReadOnlyAdmin):
     list_display = ["flag_key", "kind", "station", "outcome", "reviewed_by", "reviewed_at"]
     list_filter = ["kind", "outcome", "county"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Payments change only through cuntao.orders.payments (the verified webhook, refunds)."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
+    """Payments change only through cuntao.orders.payments (the verified webhook, refunds)."""
+
     list_display = ["provider_ref", "purpose", "reference", "amount_fen", "status", "refunded_fen", "created_at",
                     "paid_at"]
     list_filter = ["status", "purpose", "provider"]
