@@ -94,7 +94,9 @@ def on_http_error(request, exc):
 def add_routers() -> None:
     """Mount every app's router at /api/v1/; each app owns the paths under its nouns."""
     from cuntao.catalog.api import router as catalog_router
+    from cuntao.community.api import router as community_router
     from cuntao.core.api import router as core_router
+    from cuntao.impact.api import router as impact_router
     from cuntao.ledger.api import router as ledger_router
     from cuntao.logistics.api import router as logistics_router
     from cuntao.network.api import router as network_router
@@ -106,7 +108,7 @@ def add_routers() -> None:
 
     for router in (core_router, network_router, villagers_router, notify_router, catalog_router, ledger_router,
                    logistics_router, orders_router, produce_router,
-                   shop_router):
+                   shop_router, community_router, impact_router):
         api.add_router("/", router)
 
 

@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "cuntao.orders",
     "cuntao.produce",
     "cuntao.shop",
+    "cuntao.community",
+    "cuntao.impact",
     "cuntao.demo",
 ]
 

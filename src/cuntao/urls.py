@@ -25,4 +25,6 @@ urlpatterns = [
     path("", include("cuntao.orders.urls")),
     path("", include("cuntao.produce.urls")),
     path("", include("cuntao.shop.urls")),
+    path("", include("cuntao.community.urls")),
+    path("", include("cuntao.impact.urls")),
 ]

@@ -1,0 +1,3 @@
+"""Tables of this subdomain."""
+
+__all__: list[str] = []

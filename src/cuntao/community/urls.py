@@ -1,0 +1,6 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("cuntao.community.training.urls")),
+    path("", include("cuntao.community.centre.urls")),
+]

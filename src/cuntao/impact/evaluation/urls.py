@@ -1,0 +1,2 @@
+app_name = "impact_evaluation"
+urlpatterns: list = []

@@ -1,0 +1,2 @@
+app_name = "impact_indicators"
+urlpatterns: list = []
