@@ -1,4 +1,7 @@
-"""The Simplified Chinese catalogue is complete, compiled, and what Django actually serves.
+"""The Simplified Chinese catalogues are complete, compiled, and what Django actually serves.
+
+The project's catalogue is in src/cuntao/locale; an app that keeps its own (community,
+impact) has one in src/cuntao/<app>/locale, and each is held to the same rules.
 
 The compiled .mo is committed, so a fresh machine needs no GNU gettext; these tests read
 both files with polib (pure Python) and fail when someone edits the .po and forgets to
@@ -24,14 +27,23 @@ MO_PATH = LC_MESSAGES / "django.mo"
 PLACEHOLDER = re.compile(r"%\(\w+\)[sdif]|%[sdif]|\{\{\s*\w+\s*\}\}")
 
 
-@pytest.fixture(scope="module")
-def po():
-    return polib.pofile(str(PO_PATH))
+# The project's catalogue first, then every app's own.
+CATALOGUES = [LC_MESSAGES, *sorted(p.parent for p in Path(settings.PACKAGE_DIR).glob("*/locale/zh_Hans/LC_MESSAGES/django.po"))]
+
+
+@pytest.fixture(scope="module", params=CATALOGUES, ids=lambda path: path.parents[2].parent.name)
+def catalogue(request) -> Path:
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def mo():
-    return polib.mofile(str(MO_PATH))
+def po(catalogue):
+    return polib.pofile(str(catalogue / "django.po"))
+
+
+@pytest.fixture(scope="module")
+def mo(catalogue):
+    return polib.mofile(str(catalogue / "django.mo"))
 
 
 def pairs(catalogue) -> dict:
@@ -48,9 +60,13 @@ def pairs(catalogue) -> dict:
     return out
 
 
-def test_catalogue_is_where_django_looks_and_is_not_empty(po):
+def test_catalogue_is_where_django_looks_and_is_not_empty():
     assert PO_PATH.is_file() and MO_PATH.is_file()
-    assert len([e for e in po if not e.obsolete]) > 100
+    assert len([e for e in polib.pofile(str(PO_PATH)) if not e.obsolete]) > 100
+
+
+def test_every_app_catalogue_is_compiled():
+    assert [str(path) for path in CATALOGUES if not (path / "django.mo").is_file()] == [], "run compilemessages"
 
 
 def test_header_declares_chinese_utf8_and_one_plural_form(po):
